@@ -1,0 +1,2 @@
+// Public surface of controller/. Other folders import from here only.
+export {};

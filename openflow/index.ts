@@ -1,0 +1,2 @@
+// Public surface of openflow/. Other folders import from here only.
+export {};

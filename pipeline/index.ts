@@ -1,0 +1,2 @@
+// Public surface of pipeline/. Other folders import from here only.
+export {};

@@ -1,2 +1,2 @@
 // Public surface of pipeline/. Other folders import from here only.
-export {};
+export type { FlowFact, FlowKey, FlowCounters, FlowEndReason, FlowId, PortInfo, FactConsumer } from './facts.ts';

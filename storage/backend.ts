@@ -1,0 +1,50 @@
+// Block backends: btrfs takes a read-only snapshot of <data> per block; the plain directory
+// backend keeps headers only (the log is append-only, so the prefix a header names is
+// immutable and checked by its hashes).
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { deleteSubvolume, snapshotReadOnly } from './btrfs.ts';
+import { snapshotName, type BlockHeader } from './block-header.ts';
+import type { BackendKind, Layout } from './layout.ts';
+
+export interface SnapshotEntry {
+  name: string;
+  index: number;
+  hash8: string;
+  path: string;
+}
+
+export interface BlockBackend {
+  kind: BackendKind;
+  /** Called while no log write is in flight, so the snapshot never holds half a line. */
+  snapshot(header: BlockHeader): Promise<void>;
+  list(): SnapshotEntry[];
+  remove(entry: SnapshotEntry): Promise<void>;
+}
+
+const SNAPSHOT = /^block-(\d+)-([0-9a-f]{8})$/;
+
+/** Block snapshots under <data>/.snapshots, oldest first. */
+export function listSnapshots(l: Layout): SnapshotEntry[] {
+  if (!existsSync(l.snapshots)) return [];
+  return readdirSync(l.snapshots)
+    .map((name) => SNAPSHOT.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => ({ name: m[0], index: Number(m[1]), hash8: m[2], path: join(l.snapshots, m[0]) }))
+    .sort((a, b) => a.index - b.index);
+}
+
+export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
+  if (kind === 'directory') {
+    return { kind, snapshot: async () => {}, list: () => [], remove: async () => {} };
+  }
+  return {
+    kind,
+    snapshot: async (header) => {
+      mkdirSync(l.snapshots, { recursive: true });
+      await snapshotReadOnly(l.dir, join(l.snapshots, snapshotName(header)));
+    },
+    list: () => listSnapshots(l),
+    remove: (entry) => deleteSubvolume(entry.path),
+  };
+}

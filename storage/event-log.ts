@@ -1,0 +1,406 @@
+// The writer of events.jsonl. One per <data> (a lock file refuses a second). Appends are
+// encoded and chained at once, in call order, then written in groups: while one write(2)
+// is in flight, everything appended meanwhile waits and goes out in the next single write
+// (group commit). Block cuts run in the same queue as writes, so a cut always falls
+// between two batches.
+import { closeSync, fdatasync, mkdirSync, openSync, write } from 'node:fs';
+import { promisify } from 'node:util';
+import type { KeyObject } from 'node:crypto';
+import { encodeLine, eventJson } from './line.ts';
+import { MerkleFrontier } from './merkle.ts';
+import { eventTime, type SparseIndex } from './sparse-index.ts';
+import { acquireLock, type Lock } from './lock.ts';
+import { layout, readConfig, type Layout } from './layout.ts';
+import { recover } from './recover.ts';
+import { backendFor, type BlockBackend } from './backend.ts';
+import { signHeader, writeHeader, type BlockHeader } from './block-header.ts';
+import { loadSigningKey } from './signing.ts';
+import { LogReader, type LogRecord } from './log-reader.ts';
+import { defaultKeyPath } from './init.ts';
+
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+
+export type Durability = 'batch' | 'fsync';
+
+export interface BlockOptions {
+  /** Cut a block every this many ms (0 or absent: no timer). */
+  everyMs?: number;
+  /** Cut a block once this many events are in the open block. */
+  everyEvents?: number;
+  /** btrfs: how many block snapshots to keep (older ones are deleted; headers stay). */
+  keepSnapshots?: number;
+}
+
+export interface OpenOptions {
+  dir: string;
+  durability?: Durability;
+  /** batch durability: how long written data may wait for its fsync (ms). */
+  fsyncIntervalMs?: number;
+  /** The Ed25519 private key file; defaults to the one `init` created beside <data>. */
+  keyFile?: string;
+  /** The vectorizer model id recorded in block headers (null until there is a model). */
+  model?: string | null;
+  blocks?: BlockOptions;
+  /** Receives errors of timer-driven work (cuts, fsyncs, retention) that no caller awaits. */
+  onError?: (err: Error) => void;
+}
+
+export interface AppendResult {
+  firstSeq: number;
+  lastSeq: number;
+}
+
+interface Waiter extends AppendResult {
+  resolve: (r: AppendResult) => void;
+  reject: (e: Error) => void;
+}
+
+export class LogFailedError extends Error {
+  constructor(cause: Error) {
+    super(`the event log stopped after an error and must be reopened: ${cause.message}`, { cause });
+    this.name = 'LogFailedError';
+  }
+}
+
+export class EventLog {
+  readonly dir: string;
+  readonly durability: Durability;
+  /** What start-up repaired (a torn line, an interrupted cut), in words. */
+  readonly repairs: string[];
+  /** The vectorizer model id the next block header records. */
+  model: string | null;
+
+  #l: Layout;
+  #lock: Lock;
+  #fd: number;
+  #indexFd: number;
+  #index: SparseIndex;
+  #reader: LogReader;
+  #backend: BlockBackend;
+  #key: KeyObject | null;
+  #keyFile: string;
+  #opts: OpenOptions;
+
+  #written: number; // bytes of the file that hold complete, written lines
+  #end: number; // bytes including lines encoded but not yet written
+  #nextSeq: number;
+  #tip: string;
+  #writtenSeq: number;
+  #durableSeq: number;
+  #pending: string[] = [];
+  #waiters: Waiter[] = [];
+
+  #frontier: MerkleFrontier;
+  #blockFirstSeq: number;
+  #blockOffset: number;
+  #lastHeader: BlockHeader | null;
+
+  #queue: Promise<unknown> = Promise.resolve();
+  #flushQueued = false;
+  #cutQueued = false;
+  #syncTimer: NodeJS.Timeout | null = null;
+  #syncing: Promise<number> | null = null;
+  #cutTimer: NodeJS.Timeout | null = null;
+  #retention: Promise<void> = Promise.resolve();
+  #failed: Error | null = null;
+  #closed = false;
+
+  private constructor(opts: OpenOptions, l: Layout, lock: Lock, fd: number, backend: BlockBackend, state: Awaited<ReturnType<typeof recover>>) {
+    this.dir = opts.dir;
+    this.durability = opts.durability ?? 'batch';
+    this.repairs = state.repairs;
+    this.model = opts.model ?? null;
+    this.#opts = opts;
+    this.#l = l;
+    this.#lock = lock;
+    this.#fd = fd;
+    this.#backend = backend;
+    this.#keyFile = opts.keyFile ?? defaultKeyPath(opts.dir);
+    this.#key = null;
+    this.#index = state.index;
+    this.#indexFd = state.indexFd;
+    this.#written = this.#end = state.size;
+    this.#nextSeq = state.nextSeq;
+    this.#tip = state.tip;
+    this.#writtenSeq = this.#durableSeq = state.nextSeq - 1;
+    this.#frontier = state.frontier;
+    this.#lastHeader = state.lastHeader;
+    this.#blockFirstSeq = state.lastHeader ? state.lastHeader.lastSeq + 1 : 0;
+    this.#blockOffset = state.lastHeader ? state.lastHeader.byteOffset + state.lastHeader.byteLength : 0;
+    this.#reader = new LogReader(fd, this.#index, () => this.#written);
+    const everyMs = opts.blocks?.everyMs ?? 0;
+    if (everyMs > 0) {
+      this.#cutTimer = setInterval(() => {
+        if (this.#frontier.size > 0) this.#queueCut();
+      }, everyMs);
+      this.#cutTimer.unref();
+    }
+  }
+
+  /** Opens <data> for writing: takes the lock, repairs, recovers the tip and seq. */
+  static async open(opts: OpenOptions): Promise<EventLog> {
+    const l = layout(opts.dir);
+    const config = readConfig(opts.dir);
+    const lock = acquireLock(l.lock);
+    let fd: number | null = null;
+    try {
+      mkdirSync(l.blocks, { recursive: true });
+      fd = openSync(l.log, 'a+');
+      const backend = backendFor(config.backend, l);
+      const state = await recover(l, fd, backend);
+      return new EventLog(opts, l, lock, fd, backend, state);
+    } catch (err) {
+      if (fd !== null) closeSync(fd);
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** The seq the next event gets. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** The last seq written to the file (write(2) done); -1 if none. */
+  get writtenSeq(): number {
+    return this.#writtenSeq;
+  }
+
+  /** The last seq covered by a finished fsync; -1 if none. */
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
+  get lastBlock(): BlockHeader | null {
+    return this.#lastHeader;
+  }
+
+  /**
+   * Appends events (plain JSON objects; the log adds seq, prev and hash). Resolves once
+   * they are written (batch durability) or fsynced (fsync durability). Invalid input
+   * rejects the whole call and appends nothing.
+   */
+  append(events: object[]): Promise<AppendResult> {
+    if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
+    if (this.#closed) return Promise.reject(new Error('the event log is closed'));
+    if (!Array.isArray(events) || events.length === 0) return Promise.reject(new TypeError('append needs a non-empty array of events'));
+    let jsons: string[];
+    try {
+      jsons = events.map(eventJson);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const firstSeq = this.#nextSeq;
+    let seq = firstSeq;
+    let prev = this.#tip;
+    let end = this.#end;
+    let chunk = '';
+    for (let i = 0; i < jsons.length; i++, seq++) {
+      const { line, hash } = encodeLine(seq, prev, jsons[i]);
+      this.#index.note(seq, end, eventTime(events[i]));
+      this.#frontier.push(hash);
+      end += Buffer.byteLength(line);
+      chunk += line;
+      prev = hash;
+    }
+    this.#pending.push(chunk);
+    this.#tip = prev;
+    this.#nextSeq = seq;
+    this.#end = end;
+    const result = new Promise<AppendResult>((resolve, reject) => {
+      this.#waiters.push({ firstSeq, lastSeq: seq - 1, resolve, reject });
+    });
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      this.#enqueue(() => {
+        this.#flushQueued = false;
+        return this.#writeBatch();
+      }).catch(() => {}); // the waiters carry the error
+    }
+    const everyEvents = this.#opts.blocks?.everyEvents ?? 0;
+    if (everyEvents > 0 && this.#frontier.size >= everyEvents) this.#queueCut();
+    return result;
+  }
+
+  /** Makes everything appended so far durable; resolves with the durable seq. */
+  async sync(): Promise<number> {
+    await this.#enqueue(async () => {});
+    return this.#fsync();
+  }
+
+  /**
+   * Cuts a block over the events appended since the last one: writes them, fsyncs, takes the
+   * snapshot (btrfs) and writes the signed header. Resolves with the header, or null when
+   * no event is waiting for a block.
+   */
+  cutBlock(opts: { model?: string | null } = {}): Promise<BlockHeader | null> {
+    if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
+    if (this.#closed) return Promise.reject(new Error('the event log is closed'));
+    return this.#enqueue(() => this.#cut(opts.model === undefined ? this.model : opts.model));
+  }
+
+  // Reads (they see written lines only).
+  get(seq: number): Promise<LogRecord | undefined> {
+    return this.#reader.get(seq);
+  }
+
+  from(seq: number): AsyncGenerator<LogRecord> {
+    return this.#reader.from(seq);
+  }
+
+  byTime(from: number | Date, to: number | Date): AsyncGenerator<LogRecord> {
+    return this.#reader.byTime(from, to);
+  }
+
+  /** Writes what is pending, fsyncs, and releases the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#cutTimer) clearInterval(this.#cutTimer);
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    try {
+      await this.#queue;
+      await this.#retention;
+      if (!this.#failed) await this.#fsync();
+      else await this.#syncing?.catch(() => {});
+    } finally {
+      closeSync(this.#fd);
+      closeSync(this.#indexFd);
+      this.#lock.release();
+    }
+  }
+
+  #enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #queueCut(): void {
+    if (this.#cutQueued || this.#failed || this.#closed) return;
+    this.#cutQueued = true;
+    this.#enqueue(() => {
+      this.#cutQueued = false;
+      return this.#cut(this.model);
+    }).catch((err) => this.#opts.onError?.(err));
+  }
+
+  /** Takes what is pending now (synchronously) and writes it; the flush step of a queue op. */
+  async #writeBatch(): Promise<void> {
+    const parts = this.#pending;
+    const waiters = this.#waiters;
+    if (parts.length === 0) return;
+    this.#pending = [];
+    this.#waiters = [];
+    try {
+      const buf = Buffer.from(parts.length === 1 ? parts[0] : parts.join(''));
+      for (let off = 0; off < buf.length; ) {
+        off += (await writeAsync(this.#fd, buf, off, buf.length - off, null)).bytesWritten;
+      }
+      this.#written += buf.length;
+      this.#writtenSeq = waiters[waiters.length - 1].lastSeq;
+      this.#index.save(this.#indexFd, this.#written);
+      if (this.durability === 'fsync') await this.#fsync();
+      else this.#scheduleSync();
+    } catch (err) {
+      this.#fail(err as Error, waiters);
+      throw err;
+    }
+    for (const w of waiters) w.resolve({ firstSeq: w.firstSeq, lastSeq: w.lastSeq });
+  }
+
+  #scheduleSync(): void {
+    if (this.#syncTimer) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = null;
+      this.#fsync().catch((err) => this.#opts.onError?.(err));
+    }, this.#opts.fsyncIntervalMs ?? 5);
+  }
+
+  /** fdatasync; concurrent callers share one call when it already covers them. */
+  async #fsync(): Promise<number> {
+    const target = this.#writtenSeq;
+    while (this.#syncing) {
+      const covered = await this.#syncing.catch(() => -1);
+      if (covered >= target) return this.#durableSeq;
+    }
+    this.#syncing = fdatasyncAsync(this.#fd).then(() => {
+      if (target > this.#durableSeq) this.#durableSeq = target;
+      return target;
+    });
+    try {
+      await this.#syncing;
+    } finally {
+      this.#syncing = null;
+    }
+    return this.#durableSeq;
+  }
+
+  async #cut(model: string | null): Promise<BlockHeader | null> {
+    if (this.#failed) throw new LogFailedError(this.#failed);
+    if (this.#frontier.size === 0) return null;
+    // Everything appended up to this instant belongs to the block; what is appended while
+    // the cut runs waits in #pending for the next batch and the next block.
+    const prevHeader = this.#lastHeader;
+    let key: KeyObject;
+    try {
+      key = this.#key ??= loadSigningKey(this.#keyFile);
+    } catch (err) {
+      throw new Error(`cannot cut a block without the signing key: ${(err as Error).message}`);
+    }
+    const header = signHeader(
+      {
+        index: prevHeader ? prevHeader.index + 1 : 0,
+        prevBlockHash: prevHeader ? prevHeader.hash : '0'.repeat(64),
+        firstSeq: this.#blockFirstSeq,
+        lastSeq: this.#nextSeq - 1,
+        byteOffset: this.#blockOffset,
+        byteLength: this.#end - this.#blockOffset,
+        tip: this.#tip,
+        merkleRoot: this.#frontier.root(),
+        model,
+        time: new Date().toISOString(),
+      },
+      key,
+    );
+    this.#frontier = new MerkleFrontier();
+    this.#blockFirstSeq = this.#nextSeq;
+    this.#blockOffset = this.#end;
+    try {
+      await this.#writeBatch();
+      await this.#fsync();
+      await this.#backend.snapshot(header);
+      writeHeader(this.#l.blocks, header);
+    } catch (err) {
+      // The block's Merkle state is gone with the cut; reopening rebuilds it from the log.
+      this.#fail(err as Error, []);
+      throw err;
+    }
+    this.#lastHeader = header;
+    this.#retain();
+    return header;
+  }
+
+  /** Deletes the oldest block snapshots beyond the kept number, off the write path. */
+  #retain(): void {
+    const keep = this.#opts.blocks?.keepSnapshots;
+    if (keep === undefined || this.#backend.kind === 'directory') return;
+    this.#retention = this.#retention.then(async () => {
+      const all = this.#backend.list();
+      for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);
+    }).catch((err) => this.#opts.onError?.(err));
+  }
+
+  #fail(err: Error, waiters: Waiter[]): void {
+    this.#failed ??= err;
+    const failed = new LogFailedError(this.#failed);
+    for (const w of [...waiters, ...this.#waiters]) w.reject(failed);
+    this.#waiters = [];
+    this.#pending = [];
+  }
+}
+
+export function openEventLog(opts: OpenOptions): Promise<EventLog> {
+  return EventLog.open(opts);
+}

@@ -1,0 +1,91 @@
+// The byte format of one log line, and how its hash is defined.
+//
+//   {"seq":<n>,"prev":"<64 hex>",<the event's own members>,"hash":"<64 hex>"}\n
+//
+// The hash is SHA-256 over the line's bytes from the opening `{` up to, not including,
+// `,"hash":"` — the "body". The body holds seq, prev and the event, so the hash covers the
+// line's own content and its link to the previous line. Hashing the bytes as written (rather
+// than a re-serialisation) makes the format canonical by construction, and lets a verifier
+// check a line at fixed offsets without parsing its JSON.
+import { hash } from 'node:crypto';
+
+/** `prev` of the line with seq 0. */
+export const GENESIS = '0'.repeat(64);
+
+const SEQ_PREFIX = '{"seq":';
+const PREV_PREFIX = ',"prev":"';
+const HASH_PREFIX = ',"hash":"';
+/** Bytes after the body: `,"hash":"` + 64 hex + `"}` (the newline is not counted). */
+export const TAIL_LENGTH = HASH_PREFIX.length + 64 + 2;
+const RESERVED = ['seq', 'prev', 'hash'];
+
+export interface EncodedLine {
+  line: string;
+  hash: string;
+}
+
+/** JSON of an event, validated; throws a TypeError that names the problem. */
+export function eventJson(event: unknown): string {
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    throw new TypeError('an event must be a plain JSON object');
+  }
+  for (const key of RESERVED) {
+    if (Object.hasOwn(event, key)) throw new TypeError(`an event must not carry "${key}"; the log adds it`);
+  }
+  const json = JSON.stringify(event);
+  if (json === undefined || json[0] !== '{') throw new TypeError('an event must serialise to a JSON object');
+  return json;
+}
+
+/** The line for an event (as JSON from eventJson) at `seq` after `prev`. */
+export function encodeLine(seq: number, prev: string, json: string): EncodedLine {
+  const members = json.length > 2 ? ',' + json.slice(1, -1) : '';
+  const body = SEQ_PREFIX + seq + PREV_PREFIX + prev + '"' + members;
+  const h = hash('sha256', body, 'hex');
+  return { line: body + HASH_PREFIX + h + '"}\n', hash: h };
+}
+
+/** What a verifier reads at fixed offsets of one line (without its newline). */
+export interface LineFrame {
+  seq: number;
+  prev: string;
+  hash: string;
+  /** The line's end (exclusive) minus the tail: the body is [start, bodyEnd). */
+  bodyEnd: number;
+}
+
+const SEQ_BYTES = Buffer.from(SEQ_PREFIX);
+const PREV_BYTES = Buffer.from(PREV_PREFIX);
+const HASH_BYTES = Buffer.from(HASH_PREFIX);
+
+/**
+ * Reads seq, prev and hash of the line buf[start, end) (end at its newline), or returns
+ * null if the line is not framed as the log writes it. Does not check the hash.
+ */
+export function frameLine(buf: Buffer, start: number, end: number): LineFrame | null {
+  if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return null;
+  if (buf.compare(SEQ_BYTES, 0, SEQ_BYTES.length, start, start + SEQ_BYTES.length) !== 0) return null;
+  let i = start + SEQ_BYTES.length;
+  let seq = 0;
+  const digitsStart = i;
+  for (let c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) seq = seq * 10 + (c - 0x30);
+  if (i === digitsStart || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1)) return null;
+  if (buf.compare(PREV_BYTES, 0, PREV_BYTES.length, i, i + PREV_BYTES.length) !== 0) return null;
+  const prevStart = i + PREV_BYTES.length;
+  if (buf[prevStart + 64] !== 0x22) return null;
+  const bodyEnd = end - TAIL_LENGTH;
+  if (bodyEnd < prevStart + 65) return null;
+  if (buf.compare(HASH_BYTES, 0, HASH_BYTES.length, bodyEnd, bodyEnd + HASH_BYTES.length) !== 0) return null;
+  if (buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return null;
+  return {
+    seq,
+    prev: buf.toString('latin1', prevStart, prevStart + 64),
+    hash: buf.toString('latin1', bodyEnd + HASH_BYTES.length, bodyEnd + HASH_BYTES.length + 64),
+    bodyEnd,
+  };
+}
+
+/** SHA-256 (hex) of a line's body, as stored in its `hash`. */
+export function bodyHash(buf: Buffer, start: number, bodyEnd: number): string {
+  return hash('sha256', buf.subarray(start, bodyEnd), 'hex');
+}

@@ -1,0 +1,110 @@
+// What a writer does on start before it appends: cut off a torn last line, find the tip
+// and the next seq, rebuild the Merkle state of the block being filled, bring the sparse
+// index up to date, and clean up a block cut that a crash interrupted.
+import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
+import { bodyHash, frameLine, GENESIS } from './line.ts';
+import { lineChunks } from './line-scan.ts';
+import { MerkleFrontier } from './merkle.ts';
+import { lineTime, openIndexFile, SparseIndex } from './sparse-index.ts';
+import { listHeaderFiles, readHeader, removeUnfinishedHeaders, snapshotName, type BlockHeader } from './block-header.ts';
+import type { BlockBackend } from './backend.ts';
+import type { Layout } from './layout.ts';
+
+export interface RecoveredState {
+  size: number;
+  nextSeq: number;
+  tip: string;
+  lastHeader: BlockHeader | null;
+  frontier: MerkleFrontier;
+  index: SparseIndex;
+  indexFd: number;
+  /** What start-up repaired, for the log. */
+  repairs: string[];
+}
+
+export class DamagedLogError extends Error {
+  constructor(message: string) {
+    super(`${message}; run \`ghostbridge verify\` on this data directory`);
+    this.name = 'DamagedLogError';
+  }
+}
+
+/** Offset just past the last newline of the file (0 if none). */
+function endOfLastLine(fd: number, size: number): number {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - buf.length);
+    readSync(fd, buf, 0, end - start, start);
+    const i = buf.subarray(0, end - start).lastIndexOf(10);
+    if (i >= 0) return start + i + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** The seq of the line starting at `offset`, if a line starts there. */
+export function seqAt(fd: number, offset: number): number | null {
+  const buf = Buffer.alloc(32);
+  const n = readSync(fd, buf, 0, buf.length, offset);
+  const m = /^\{"seq":(\d+),/.exec(buf.toString('latin1', 0, n));
+  return m ? Number(m[1]) : null;
+}
+
+export async function recover(l: Layout, fd: number, backend: BlockBackend): Promise<RecoveredState> {
+  const repairs: string[] = [];
+  let size = fstatSync(fd).size;
+  const whole = endOfLastLine(fd, size);
+  if (whole < size) {
+    ftruncateSync(fd, whole);
+    fsyncSync(fd);
+    repairs.push(`cut a torn last line of ${size - whole} bytes`);
+    size = whole;
+  }
+
+  for (const n of removeUnfinishedHeaders(l.blocks)) repairs.push(`removed the unfinished header ${n}`);
+  const files = listHeaderFiles(l.blocks);
+  const lastHeader = files.length > 0 ? readHeader(files[files.length - 1].path) : null;
+  const blockEnd = lastHeader ? lastHeader.byteOffset + lastHeader.byteLength : 0;
+  if (blockEnd > size) throw new DamagedLogError(`block ${lastHeader!.index} covers ${blockEnd} bytes but the log has ${size}`);
+
+  // A snapshot without its header is a cut that did not finish: the next cut redoes it.
+  const headerHashes = new Map<number, string>();
+  for (const f of files.slice(-Math.max(backend.list().length, 1))) headerHashes.set(f.index, readHeader(f.path).hash);
+  for (const s of backend.list()) {
+    const h = headerHashes.get(s.index);
+    if (!h || snapshotName({ index: s.index, hash: h }) !== s.name) {
+      await backend.remove(s);
+      repairs.push(`removed the orphan snapshot ${s.name}`);
+    }
+  }
+
+  const index = new SparseIndex();
+  const indexFd = openIndexFile(l.offsetIndex);
+  index.load(indexFd, size, (offset) => seqAt(fd, offset));
+  const resume = index.resumePoint(indexFd);
+
+  // Scan from whichever is earlier: the end of the last block (for the Merkle state) or
+  // the last indexed stride (for the index). Every scanned line's own hash is checked, and
+  // the chain from the block's end on, so a writer never extends a damaged tail.
+  const start = Math.min(blockEnd, resume.offset);
+  const frontier = new MerkleFrontier();
+  let expectSeq = start === blockEnd ? (lastHeader ? lastHeader.lastSeq + 1 : 0) : resume.seq;
+  let prev: string | null = start === blockEnd ? (lastHeader ? lastHeader.tip : GENESIS) : null;
+  for (const { buf, length, offset } of lineChunks(fd, start, size)) {
+    for (let s = 0; s < length; ) {
+      const e = buf.indexOf(10, s);
+      const f = frameLine(buf, s, e);
+      if (!f || f.seq !== expectSeq || (prev !== null && f.prev !== prev) || bodyHash(buf, s, f.bodyEnd) !== f.hash) {
+        throw new DamagedLogError(`the log is damaged at seq ${expectSeq} (byte ${offset + s})`);
+      }
+      const at = offset + s;
+      if (at >= resume.offset) index.note(f.seq, at, lineTime(buf, s, e));
+      if (at >= blockEnd) frontier.push(f.hash);
+      prev = f.hash;
+      expectSeq++;
+      s = e + 1;
+    }
+  }
+  const tip = prev ?? (lastHeader ? lastHeader.tip : GENESIS);
+  return { size, nextSeq: expectSeq, tip, lastHeader, frontier, index, indexFd, repairs };
+}

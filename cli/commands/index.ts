@@ -1,5 +1,9 @@
 // Every subcommand module, in the order --help lists them. Add a new command by writing
 // cli/commands/<name>.ts (exporting a yargs CommandModule) and listing it here.
 import type { CommandModule } from 'yargs';
+import { initCommand } from './init.ts';
+import { blockCommand } from './block.ts';
+import { verifyCommand } from './verify.ts';
+import { proofCommand } from './proof.ts';
 
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [initCommand, blockCommand, verifyCommand, proofCommand];

@@ -105,6 +105,7 @@ export async function recover(l: Layout, fd: number, backend: BlockBackend): Pro
       s = e + 1;
     }
   }
+  index.save(indexFd, size);
   const tip = prev ?? (lastHeader ? lastHeader.tip : GENESIS);
   return { size, nextSeq: expectSeq, tip, lastHeader, frontier, index, indexFd, repairs };
 }

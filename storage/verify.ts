@@ -210,6 +210,11 @@ export function verify(dir: string, opts: VerifyOptions = {}): VerifyReport {
     if (walk.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
     const snapshots = listSnapshots(l);
     for (const s of snapshots) {
+      if (s.index === headers.length) {
+        // A cut killed between its snapshot and its header; the writer removes it at start.
+        notes.push(`snapshot ${s.name} has no header yet: an unfinished cut, removed when the writer next starts`);
+        continue;
+      }
       const problem = checkSnapshot(l, s, headers, fd);
       if (problem) problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${problem}` });
     }

@@ -1,0 +1,173 @@
+// The event log on the plain directory backend: appends, group commit, reads by seq and
+// time, bad input, the one-writer lock, torn-line repair and the rebuildable offset index.
+import test from 'ava';
+import { execa } from 'execa';
+import { appendFileSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initData, LockedError, openEventLog, openLogReader, verify } from '../../storage/index.ts';
+import { flowEvent, T0 } from './events.ts';
+import { tempDataPath } from './btrfs-fixture.ts';
+
+async function fresh(t: Parameters<typeof tempDataPath>[0]) {
+  const dir = tempDataPath(t);
+  await initData({ dir });
+  return dir;
+}
+
+test('concurrent appends get gapless seqs in call order, chained, and each lands once', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir });
+  const calls = Array.from({ length: 500 }, (_, i) => log.append([flowEvent(2 * i), flowEvent(2 * i + 1)]));
+  const results = await Promise.all(calls);
+  results.forEach((r, i) => t.deepEqual(r, { firstSeq: 2 * i, lastSeq: 2 * i + 1 }));
+  await log.close();
+  const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+  t.is(lines.length, 1000);
+  lines.forEach((l, i) => {
+    t.is(l.seq, i);
+    t.is(l.source.port, flowEvent(i).source!.port);
+    if (i > 0) t.is(l.prev, lines[i - 1].hash);
+  });
+  t.true(verify(dir).ok);
+});
+
+test('reads by seq, from a seq, and by time range return the stored events', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir });
+  for (let i = 0; i < 5000; i += 500) await log.append(Array.from({ length: 500 }, (_, j) => flowEvent(i + j)));
+  const e = await log.get(3333);
+  t.is(e?.seq, 3333);
+  t.is(e?.['@timestamp'], flowEvent(3333)['@timestamp']);
+  t.is(await log.get(5000), undefined);
+  const tail: number[] = [];
+  for await (const r of log.from(4990)) tail.push(r.seq);
+  t.deepEqual(tail, [4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999]);
+  const inRange: number[] = [];
+  for await (const r of log.byTime(T0 + 2000 * 10, T0 + 2005 * 10)) inRange.push(r.seq);
+  t.deepEqual(inRange, [2000, 2001, 2002, 2003, 2004, 2005]);
+  await log.close();
+  // A reader in the same process after the writer is gone sees the same, from the index file.
+  const reader = openLogReader(dir);
+  t.is((await reader.get(1025))?.seq, 1025);
+  const late: number[] = [];
+  for await (const r of reader.byTime(T0 + 4998 * 10, T0 + 10 ** 9)) late.push(r.seq);
+  t.deepEqual(late, [4998, 4999]);
+  reader.close();
+});
+
+test('an invalid event rejects the whole call with a clear error and appends nothing', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir });
+  await log.append([flowEvent(0)]);
+  const before = readFileSync(join(dir, 'events.jsonl'));
+  await t.throwsAsync(log.append([flowEvent(1), { seq: 7 }]), { message: /must not carry "seq"/ });
+  await t.throwsAsync(log.append([flowEvent(1), [1, 2] as unknown as object]), { message: /plain JSON object/ });
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  await t.throwsAsync(log.append([cyclic]), { message: /circular/i });
+  await t.throwsAsync(log.append([]), { message: /non-empty/ });
+  t.deepEqual(await log.append([flowEvent(1)]), { firstSeq: 1, lastSeq: 1 });
+  await log.close();
+  t.is(readFileSync(join(dir, 'events.jsonl')).length > before.length, true);
+  t.true(verify(dir).ok);
+});
+
+test('fsync durability resolves only once the covering fsync is done', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir, durability: 'fsync' });
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => log.append([flowEvent(i)])));
+  for (const r of results) t.true(log.durableSeq >= r.lastSeq);
+  await log.close();
+});
+
+test('batch durability fsyncs within a few ms, and sync() makes everything durable', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir, durability: 'batch', fsyncIntervalMs: 5 });
+  const r = await log.append([flowEvent(0), flowEvent(1)]);
+  t.is(log.writtenSeq, 1);
+  for (let i = 0; i < 200 && log.durableSeq < r.lastSeq; i++) await new Promise((ok) => setTimeout(ok, 5));
+  t.is(log.durableSeq, 1);
+  await log.append([flowEvent(2)]);
+  t.is(await log.sync(), 2);
+  await log.close();
+});
+
+test('a second writer is refused with a clear error, in this process and in another', async (t) => {
+  const dir = await fresh(t);
+  const log = await openEventLog({ dir });
+  const err = await t.throwsAsync(openEventLog({ dir }), { instanceOf: LockedError });
+  t.regex(err!.message, new RegExp(`another writer holds .* \\(pid ${process.pid}\\)`));
+  const other = await execa('bin/ghostbridge', ['block', 'cut', '--data', dir], { reject: false });
+  t.not(other.exitCode, 0);
+  t.regex(other.stderr, /another writer holds/);
+  await log.close();
+  const again = await openEventLog({ dir });
+  await again.close();
+});
+
+test('a lock left by a killed writer is taken over', async (t) => {
+  const dir = await fresh(t);
+  const child = execa('node_modules/.bin/node', ['-e', `
+    const { openEventLog } = await import(${JSON.stringify(new URL('../../storage/index.ts', import.meta.url).href)});
+    await openEventLog({ dir: ${JSON.stringify(dir)} });
+    console.log('locked');
+    setInterval(() => {}, 1000);
+  `, '--input-type=module'], { reject: false });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((ok) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && ok()));
+  await t.throwsAsync(openEventLog({ dir }), { instanceOf: LockedError });
+  child.kill('SIGKILL');
+  await child;
+  const log = await openEventLog({ dir });
+  t.is(log.nextSeq, 0);
+  await log.close();
+});
+
+test('a torn last line is cut off on open and seq continues without a gap', async (t) => {
+  const dir = await fresh(t);
+  let log = await openEventLog({ dir });
+  await log.append(Array.from({ length: 10 }, (_, i) => flowEvent(i)));
+  await log.close();
+  const file = join(dir, 'events.jsonl');
+  const whole = statSync(file).size;
+  appendFileSync(file, '{"seq":10,"prev":"ab12');
+  t.deepEqual(verify(dir).notes.length, 1);
+  log = await openEventLog({ dir });
+  t.regex(log.repairs.join(), /torn last line of 22 bytes/);
+  t.is(statSync(file).size, whole);
+  t.deepEqual(await log.append([flowEvent(10)]), { firstSeq: 10, lastSeq: 10 });
+  await log.close();
+  t.true(verify(dir).ok);
+});
+
+test('a damaged (not torn) last line stops the writer from extending it', async (t) => {
+  const dir = await fresh(t);
+  let log = await openEventLog({ dir });
+  await log.append([flowEvent(0), flowEvent(1)]);
+  await log.close();
+  const file = join(dir, 'events.jsonl');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"port":1025', '"port":1026'));
+  await t.throwsAsync(openEventLog({ dir }), { message: /damaged at seq 1.*ghostbridge verify/ });
+  log = await openEventLog({ dir }).catch(() => null as never);
+  t.is(log, null);
+});
+
+test('the sparse offset index is rebuilt when deleted or damaged, and reads still find events', async (t) => {
+  const dir = await fresh(t);
+  let log = await openEventLog({ dir });
+  await log.append(Array.from({ length: 4000 }, (_, i) => flowEvent(i)));
+  await log.close();
+  const idx = join(dir, 'events.idx');
+  t.is(statSync(idx).size, 3 * 32); // three completed strides of 1024 lines
+  rmSync(idx);
+  log = await openEventLog({ dir });
+  t.is((await log.get(2500))?.seq, 2500);
+  await log.close();
+  t.is(statSync(idx).size, 3 * 32);
+  writeFileSync(idx, Buffer.alloc(3 * 32, 0x41)); // garbage
+  truncateSync(idx, 80);
+  log = await openEventLog({ dir });
+  t.is((await log.get(3999))?.seq, 3999);
+  t.is(log.nextSeq, 4000);
+  await log.close();
+});

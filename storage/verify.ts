@@ -96,7 +96,7 @@ function walkLog(fd: number, size: number, headers: BlockHeader[], key: KeyObjec
       const f = frameLine(buf, s, e);
       let message: string | null = null;
       if (!f) message = 'the line is not a log line (framing broken)';
-      else if (f.seq !== seq) message = f.seq > seq ? `seq ${seq} is missing (found ${f.seq})` : `found seq ${f.seq} where seq ${seq} belongs`;
+      else if (f.seq !== seq) message = `found seq ${f.seq} where seq ${seq} belongs${f.seq > seq ? ` (seq ${seq} is missing or moved)` : ''}`;
       else if (f.prev !== prev) message = 'its prev does not match the hash of the line before';
       else if (bodyHash(buf, s, f.bodyEnd) !== f.hash) message = 'its hash does not match its content';
       if (message) return { events: seq, bytes: offset + s, torn, problem: { seq, message: `seq ${seq} (byte ${offset + s}): ${message}` } };

@@ -1,0 +1,88 @@
+// Address text <-> bytes. Events carry addresses as text (MAC "aa:bb:cc:dd:ee:ff", IPv4
+// dotted quad, IPv6 in RFC 5952 form); Crypto-PAn, HMAC and the Community ID work on bytes.
+
+const hex2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function formatMac(b: Uint8Array, at = 0): string {
+  return `${hex2[b[at]!]}:${hex2[b[at + 1]!]}:${hex2[b[at + 2]!]}:${hex2[b[at + 3]!]}:${hex2[b[at + 4]!]}:${hex2[b[at + 5]!]}`;
+}
+
+export function formatIPv4(b: Uint8Array, at = 0): string {
+  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+}
+
+/** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
+export function formatIPv6(b: Uint8Array, at = 0): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 8; i++) groups.push((b[at + 2 * i]! << 8) | b[at + 2 * i + 1]!);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const text = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestStart < 0) return text(0, 8);
+  return `${text(0, bestStart)}::${text(bestStart + bestLen, 8)}`;
+}
+
+export function parseMac(text: string): Uint8Array | null {
+  const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(text);
+  if (!m) return null;
+  return Uint8Array.from(m.slice(1), (h) => parseInt(h, 16));
+}
+
+export function parseIPv4(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return null;
+    out[i] = Number(p);
+  }
+  return out;
+}
+
+/** Accepts every RFC 4291 text form, including "::" and an embedded IPv4 tail. */
+export function parseIPv6(text: string): Uint8Array | null {
+  if (text.length > 45 || !/^[0-9a-fA-F:.]+$/.test(text)) return null;
+  let head = text;
+  let v4: Uint8Array | null = null;
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    v4 = parseIPv4(text.slice(lastColon + 1));
+    if (!v4) return null;
+    head = text.slice(0, lastColon + 1) + '0:0';
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (s: string) => (s === '' ? [] : s.split(':'));
+  const left = groupsOf(halves[0]!);
+  const right = halves.length === 2 ? groupsOf(halves[1]!) : [];
+  const total = left.length + right.length;
+  if (halves.length === 1 ? total !== 8 : total > 7) return null;
+  const groups = [...left, ...Array<string>(8 - total).fill('0'), ...right];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    const g = groups[i]!;
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+    const n = parseInt(g, 16);
+    out[2 * i] = n >> 8;
+    out[2 * i + 1] = n & 0xff;
+  }
+  if (v4) out.set(v4, 12);
+  return out;
+}
+
+/** IPv4 or IPv6 text to 4 or 16 bytes; null when it is neither. */
+export function parseIP(text: string): Uint8Array | null {
+  return text.includes(':') ? parseIPv6(text) : parseIPv4(text);
+}
+
+export function formatIP(b: Uint8Array): string {
+  return b.length === 4 ? formatIPv4(b) : formatIPv6(b);
+}

@@ -1,0 +1,166 @@
+// The vectorizer's forward pass in plain Float32Array arithmetic. It reproduces TensorFlow.js's
+// CPU backend operation for operation: the matMul sums products in double precision in
+// blocks of 48 along the shared dimension, rounding to float32 after each block; the bias is
+// added in float32; ReLU is max(0, x). So its output equals tfjs-cpu's bit for bit (a test
+// checks), is independent of batch size, and is the same on every run. tfjs-wasm (XNNPACK)
+// sums in a different order; its output agrees to a tolerance docs/pipeline.md states.
+import type { ModelFiles } from './model-files.ts';
+import { FEATURE_COUNT, FEATURES_VERSION } from './features.ts';
+
+const TFJS_CPU_BLOCK = 48;
+
+interface DenseLayer {
+  name: string;
+  inputs: number;
+  units: number;
+  /** Kernel transposed to [units][inputs], so the inner loop reads contiguously. */
+  kernelT: Float32Array;
+  bias: Float32Array;
+  relu: boolean;
+}
+
+interface LayerConfig {
+  class_name: string;
+  config: { name: string; units: number; activation: string; use_bias: boolean };
+}
+
+export interface ForwardResult {
+  /** L2-normalized embeddings, `dimension` floats per row. */
+  vectors: Float32Array;
+  /** Mean squared reconstruction error per row, in the normalized feature space. */
+  anomalies: Float64Array;
+}
+
+export class DenseModel {
+  readonly layers: DenseLayer[];
+  readonly dimension: number;
+  readonly #embeddingIndex: number;
+  readonly #mean: Float32Array;
+  readonly #scale: Float32Array;
+
+  constructor(files: ModelFiles) {
+    const { json, weights } = files;
+    if (json.featuresVersion !== FEATURES_VERSION || json.features.length !== FEATURE_COUNT) {
+      throw new Error(`model expects features version ${json.featuresVersion} (${json.features.length} features); this pipeline computes version ${FEATURES_VERSION} (${FEATURE_COUNT})`);
+    }
+    const topology = json.modelTopology as { config?: { layers?: LayerConfig[] } };
+    const configs = (topology.config?.layers ?? []).filter((l) => l.class_name !== 'InputLayer');
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
+    const floats = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
+    // Weights lie in weights.bin one after another, in manifest order.
+    const placed = new Map<string, { at: number; size: number }>();
+    let total = 0;
+    for (const spec of specs) {
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      placed.set(spec.name, { at: total, size });
+      total += size;
+    }
+    if (total !== floats.length) throw new Error(`model weights.bin holds ${floats.length} floats; the manifest describes ${total}`);
+    const take = (name: string, size: number): Float32Array => {
+      const place = placed.get(name);
+      if (!place || place.size !== size) throw new Error(`model weight ${name} is missing or has the wrong shape`);
+      return floats.subarray(place.at, place.at + size);
+    };
+    let inputs: number = FEATURE_COUNT;
+    this.layers = configs.map((l) => {
+      const c = l.config;
+      if (l.class_name !== 'Dense' || !['relu', 'linear'].includes(c.activation) || !c.use_bias) {
+        throw new Error(`unsupported layer ${c.name} (${l.class_name}, ${c.activation}); the vectorizer runs Dense layers with bias and relu or linear activation`);
+      }
+      const kernel = take(`${c.name}/kernel`, inputs * c.units);
+      const kernelT = new Float32Array(inputs * c.units);
+      for (let k = 0; k < inputs; k++) for (let j = 0; j < c.units; j++) kernelT[j * inputs + k] = kernel[k * c.units + j]!;
+      const layer = { name: c.name, inputs, units: c.units, kernelT, bias: Float32Array.from(take(`${c.name}/bias`, c.units)), relu: c.activation === 'relu' };
+      inputs = c.units;
+      return layer;
+    });
+    if (inputs !== FEATURE_COUNT) throw new Error(`model is not an autoencoder: it ends with ${inputs} outputs, not ${FEATURE_COUNT}`);
+    this.#embeddingIndex = this.layers.findIndex((l) => l.name === json.embeddingLayer);
+    if (this.#embeddingIndex < 0) throw new Error(`model has no layer ${json.embeddingLayer}`);
+    this.dimension = this.layers[this.#embeddingIndex]!.units;
+    this.#mean = Float32Array.from(json.normalization.mean);
+    this.#scale = scaleOf(json.normalization.std);
+  }
+
+  /** Standardizes features in place (see standardize). */
+  normalize(features: Float32Array, rows: number): void {
+    standardize(features, rows, this.#mean, this.#scale);
+  }
+
+  /** Applies one layer to `rows` rows of `input`, as tfjs-cpu's fused matMul would. */
+  static apply(layer: DenseLayer, input: Float32Array, rows: number): Float32Array {
+    const { inputs, units, kernelT, bias, relu } = layer;
+    const out = new Float32Array(rows * units);
+    for (let r = 0; r < rows; r++) {
+      const x = r * inputs;
+      for (let j = 0; j < units; j++) {
+        const w = j * inputs;
+        let acc = 0;
+        for (let k0 = 0; k0 < inputs; k0 += TFJS_CPU_BLOCK) {
+          const end = Math.min(k0 + TFJS_CPU_BLOCK, inputs);
+          let sum = 0;
+          for (let k = k0; k < end; k++) sum += input[x + k]! * kernelT[w + k]!;
+          acc = Math.fround(acc + sum);
+        }
+        const y = Math.fround(acc + bias[j]!);
+        out[r * units + j] = relu ? Math.max(0, y) : y;
+      }
+    }
+    return out;
+  }
+
+  /** Normalized features (rows × FEATURE_COUNT) to the raw outputs of every layer. */
+  activations(normalized: Float32Array, rows: number): Float32Array[] {
+    const outputs: Float32Array[] = [];
+    let current = normalized;
+    for (const layer of this.layers) {
+      current = DenseModel.apply(layer, current, rows);
+      outputs.push(current);
+    }
+    return outputs;
+  }
+
+  /** Raw features (rows × FEATURE_COUNT, overwritten by their normalized form) to vectors and anomaly scores. */
+  forward(features: Float32Array, rows: number): ForwardResult {
+    this.normalize(features, rows);
+    const outputs = this.activations(features, rows);
+    const embedding = outputs[this.#embeddingIndex]!;
+    const reconstruction = outputs[outputs.length - 1]!;
+    return embedAndScore(embedding, reconstruction, features, rows, this.dimension);
+  }
+}
+
+/** 1 / std per feature; constant features (std 0) normalize to 0 instead of dividing by zero. */
+export function scaleOf(std: number[]): Float32Array {
+  return Float32Array.from(std, (s) => (s > 0 ? 1 / s : 0));
+}
+
+/** In place, column by column: float32(float32(x - mean) * scale). Training and both engines use this. */
+export function standardize(features: Float32Array, rows: number, mean: Float32Array, scale: Float32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const at = r * FEATURE_COUNT;
+    for (let c = 0; c < FEATURE_COUNT; c++) features[at + c] = Math.fround(features[at + c]! - mean[c]!) * scale[c]!;
+  }
+}
+
+/**
+ * The last step of either engine: L2-normalizes each embedding row (an all-zero row stays
+ * zero rather than NaN) and scores each row by its mean squared reconstruction error.
+ */
+export function embedAndScore(embedding: Float32Array, reconstruction: Float32Array, normalized: Float32Array, rows: number, d: number): ForwardResult {
+  const vectors = new Float32Array(rows * d);
+  const anomalies = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let squares = 0;
+    for (let i = 0; i < d; i++) squares += embedding[r * d + i]! * embedding[r * d + i]!;
+    const inverse = squares > 0 ? 1 / Math.sqrt(squares) : 0;
+    for (let i = 0; i < d; i++) vectors[r * d + i] = embedding[r * d + i]! * inverse;
+    let error = 0;
+    for (let c = 0; c < FEATURE_COUNT; c++) {
+      const diff = reconstruction[r * FEATURE_COUNT + c]! - normalized[r * FEATURE_COUNT + c]!;
+      error += diff * diff;
+    }
+    anomalies[r] = error / FEATURE_COUNT;
+  }
+  return { vectors, anomalies };
+}

@@ -1,0 +1,202 @@
+// Flow facts to ECS events. Keeps a bounded table of live flows so that a flow's update and
+// end events carry the endpoints and the start time its first packet showed, even when the
+// flow entry matched on fewer fields.
+import type { FlowFact, FlowCounters, PortInfo } from './facts.ts';
+import type { EcsEvent, EventAction, Endpoint, PortView } from './event.ts';
+import { ECS_VERSION } from './event.ts';
+import type { Privacy } from './privacy.ts';
+import type { FlowTuple } from './flow-tuple.ts';
+import { flowTuple } from './flow-tuple.ts';
+import type { ParsedFrame } from './frame.ts';
+import { parseFrame, ETH_ARP, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from './frame.ts';
+import { communityId } from './community-id.ts';
+import { parseIP } from './address.ts';
+
+const TRANSPORT_NAMES = new Map([[PROTO_ICMP, 'icmp'], [PROTO_TCP, 'tcp'], [PROTO_UDP, 'udp'], [PROTO_ICMPV6, 'ipv6-icmp'], [132, 'sctp'], [47, 'gre'], [50, 'esp']]);
+const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
+
+type FirstPacket = NonNullable<NonNullable<EcsEvent['ghostbridge']['flow']>['first_packet']>;
+
+interface LiveFlow {
+  startTime: number;
+  tuple: FlowTuple;
+  firstPacket: FirstPacket;
+}
+
+export class EventBuilder {
+  readonly #privacy: Privacy;
+  readonly #flows = new Map<bigint, LiveFlow>();
+  readonly #flowLimit: number;
+
+  constructor(privacy: Privacy, flowLimit = 1_000_000) {
+    this.#privacy = privacy;
+    this.#flowLimit = flowLimit;
+  }
+
+  /** Flows whose start was seen and whose end was not yet. */
+  get liveFlows(): number {
+    return this.#flows.size;
+  }
+
+  build(fact: FlowFact): EcsEvent {
+    switch (fact.kind) {
+      case 'flow.start': {
+        const frame = parseFrame(fact.frame);
+        const tuple = flowTuple(fact.key, frame);
+        const firstPacket = describeFirstPacket(frame, fact.frameLength);
+        if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
+        this.#flows.set(fact.flowId, { startTime: fact.time, tuple, firstPacket });
+        const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], tuple, firstPacket);
+        event.event.start = event['@timestamp'];
+        return event;
+      }
+      case 'flow.update':
+      case 'flow.end': {
+        const live = this.#flows.get(fact.flowId);
+        if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
+        const tuple = live?.tuple ?? flowTuple(fact.key);
+        const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
+        const event = this.#flowEvent(fact, fact.kind, type, tuple, live?.firstPacket);
+        // OVS's duration is authoritative; the start we saw is when the controller heard of it.
+        const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
+        event.event.duration = durationNs;
+        event.event.start = new Date(live?.startTime ?? fact.time - durationNs / 1e6).toISOString();
+        addCounters(event, fact.counters);
+        if (fact.kind === 'flow.end') {
+          event.event.end = event['@timestamp'];
+          event.event.reason = fact.reason;
+          event.ghostbridge.flow!.idle_timeout = fact.idleTimeout;
+          event.ghostbridge.flow!.hard_timeout = fact.hardTimeout;
+        }
+        return event;
+      }
+      case 'switch.up': {
+        const event = this.#base(fact.time, fact.datapathId, 'switch.up', 'state', ['start']);
+        const ip = this.#privacy.ip(hostOf(fact.address));
+        if (ip !== undefined) event.observer = { ip };
+        event.ghostbridge.switch = { ports: fact.ports.map((p) => this.#port(p)) };
+        return event;
+      }
+      case 'switch.down': {
+        const event = this.#base(fact.time, fact.datapathId, 'switch.down', 'state', ['end']);
+        event.event.reason = fact.reason;
+        return event;
+      }
+      case 'port.status': {
+        const event = this.#base(fact.time, fact.datapathId, 'port.status', 'state', ['change']);
+        event.event.reason = fact.reason;
+        event.ghostbridge.port = this.#port(fact.port);
+        return event;
+      }
+      default:
+        throw new Error(`unknown fact kind ${String((fact as { kind: unknown }).kind)}`);
+    }
+  }
+
+  #base(time: number, datapathId: bigint, action: EventAction, kind: 'event' | 'state', type: string[]): EcsEvent {
+    const keyId = this.#privacy.keyId;
+    return {
+      '@timestamp': new Date(time).toISOString(),
+      ecs: { version: ECS_VERSION },
+      event: { kind, category: ['network'], type, action, dataset: action.startsWith('flow.') ? 'ghostbridge.flow' : 'ghostbridge.switch' },
+      ghostbridge: {
+        datapath_id: datapathId.toString(16).padStart(16, '0'),
+        privacy: keyId === null ? { mode: this.#privacy.mode } : { mode: this.#privacy.mode, key_id: keyId },
+      },
+    };
+  }
+
+  #flowEvent(
+    fact: FlowFact & { flowId: bigint },
+    action: EventAction,
+    type: string[],
+    t: FlowTuple,
+    firstPacket: FirstPacket | undefined,
+  ): EcsEvent {
+    const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
+    event.observer = { ingress: { interface: { id: String(t.inPort) } } };
+    const source = compact({ ip: this.#privacy.ip(t.srcIp), mac: this.#privacy.mac(t.srcMac), port: t.srcPort });
+    const destination = compact({ ip: this.#privacy.ip(t.dstIp), mac: this.#privacy.mac(t.dstMac), port: t.dstPort });
+    event.source = source;
+    event.destination = destination;
+    const network: NonNullable<EcsEvent['network']> = {};
+    if (t.ipVersion !== undefined) network.type = `ipv${t.ipVersion}`;
+    if (t.etherType === ETH_ARP) network.protocol = 'arp';
+    if (t.protocol !== undefined) {
+      network.iana_number = String(t.protocol);
+      network.transport = TRANSPORT_NAMES.get(t.protocol) ?? String(t.protocol);
+    }
+    if (t.vlans.length > 0) network.vlan = { id: String(t.vlans[0]) };
+    if (t.vlans.length > 1) network.inner = { vlan: { id: String(t.vlans[1]) } };
+    const cid = this.#communityId(t, source, destination);
+    if (cid !== undefined) network.community_id = cid;
+    event.network = network;
+    event.ghostbridge.flow = firstPacket ? { id: flowIdText(fact.flowId), first_packet: firstPacket } : { id: flowIdText(fact.flowId) };
+    return event;
+  }
+
+  /**
+   * Computed over the addresses the event shows (pseudonyms by default), never the raw ones:
+   * an unkeyed hash of raw addresses would let anyone confirm a guessed pair of hosts.
+   */
+  #communityId(t: FlowTuple, source: Endpoint, destination: Endpoint): string | undefined {
+    if (t.protocol === undefined || source.ip === undefined || destination.ip === undefined) return undefined;
+    const src = parseIP(source.ip);
+    const dst = parseIP(destination.ip);
+    if (!src || !dst || src.length !== dst.length) return undefined;
+    const icmp = t.protocol === PROTO_ICMP || t.protocol === PROTO_ICMPV6;
+    const srcPort = icmp ? t.icmpType : t.srcPort;
+    const dstPort = icmp ? t.icmpCode : t.dstPort;
+    const ports = srcPort !== undefined && dstPort !== undefined;
+    return communityId({ src, dst, protocol: t.protocol, ...(ports ? { srcPort, dstPort } : {}) });
+  }
+
+  #port(p: PortInfo): PortView {
+    return compact({ number: p.portNo, name: p.name, mac: this.#privacy.mac(p.hwAddr), link_up: p.linkUp, admin_up: p.adminUp }) as PortView;
+  }
+}
+
+function describeFirstPacket(frame: ParsedFrame, frameLength: number): FirstPacket {
+  const out: FirstPacket = { length: frameLength, captured: frame.captured, truncated: frame.truncated };
+  if (frame.ip) {
+    out.ttl = frame.ip.ttl;
+    out.dscp = frame.ip.dscp;
+    out.fragment = frame.ip.fragment;
+    if (frame.ip.version === 4) out.ip_options = frame.ip.options;
+    else out.ipv6_extensions = frame.ip.extensions;
+  }
+  if (frame.tcp) out.tcp_flags = TCP_FLAG_NAMES.filter((_, bit) => (frame.tcp!.flags >> bit) & 1);
+  if (frame.icmp) out.icmp = { type: frame.icmp.type, code: frame.icmp.code };
+  if (frame.arp) out.arp_operation = frame.arp.operation;
+  return out;
+}
+
+/** OpenFlow counts one direction: the entry's packets went from source to destination. */
+function addCounters(event: EcsEvent, c: FlowCounters): void {
+  if (c.packets !== null) {
+    event.network!.packets = Number(c.packets);
+    event.source!.packets = Number(c.packets);
+  }
+  if (c.bytes !== null) {
+    event.network!.bytes = Number(c.bytes);
+    event.source!.bytes = Number(c.bytes);
+  }
+}
+
+export function flowIdText(id: bigint): string {
+  return id.toString(16).padStart(16, '0');
+}
+
+/** "10.0.0.1:6653", "[fd00::1]:6653" or a bare address, to the address. */
+function hostOf(address: string): string | undefined {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1];
+  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::\d+)?$/.exec(address);
+  if (v4) return v4[1];
+  return parseIP(address) ? address : undefined;
+}
+
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

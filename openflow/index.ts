@@ -1,2 +1,8 @@
-// Public surface of openflow/. Other folders import from here only.
-export {};
+// Public surface of openflow/, the OpenFlow 1.3 wire codec. Other folders import from here only.
+export { OfpFramer, DEFAULT_MAX_MESSAGE, type Frame } from './framer.ts';
+export { decodeMessage, encodeMessage, encodeInto } from './codec.ts';
+export { BufferWriter, EncodeError } from './buffer-writer.ts';
+export { messageToJson, messageFromJson } from './json.ts';
+export { OXM_BASIC_NAMES, oxmBasicName } from './oxm.ts';
+export * from './constants.ts';
+export type * from './types.ts';

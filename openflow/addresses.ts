@@ -1,6 +1,6 @@
 // MAC and IP addresses between wire bytes and their usual text form
 // (aa:bb:cc:dd:ee:ff, 10.0.0.1, RFC 5952 IPv6).
-import { EncodeError } from './buffer-writer.ts';
+import { EncodeError, type BufferWriter } from './buffer-writer.ts';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -8,24 +8,58 @@ export function macToText(b: Uint8Array, off: number): string {
   return `${HEX[b[off]!]}:${HEX[b[off + 1]!]}:${HEX[b[off + 2]!]}:${HEX[b[off + 3]!]}:${HEX[b[off + 4]!]}:${HEX[b[off + 5]!]}`;
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-export function macToBytes(text: string): Uint8Array {
-  if (typeof text !== 'string' || !MAC_RE.test(text)) throw new EncodeError(`not a MAC address: ${JSON.stringify(text)}`);
-  const out = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) out[i] = parseInt(text.slice(i * 3, i * 3 + 2), 16);
-  return out;
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** Write "aa:bb:cc:dd:ee:ff" as 6 bytes, parsed in place (the encoder's hot path). */
+export function writeMac(w: BufferWriter, text: string): void {
+  if (typeof text !== 'string' || text.length !== 17) throw notMac(text);
+  for (let i = 0; i < 6; i++) {
+    const hi = hexDigit(text.charCodeAt(i * 3));
+    const lo = hexDigit(text.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(i * 3 + 2) !== 58)) throw notMac(text);
+    w.u8((hi << 4) | lo);
+  }
+}
+
+function notMac(text: unknown): EncodeError {
+  return new EncodeError(`not a MAC address: ${JSON.stringify(text)}`);
 }
 
 export function ipv4ToText(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-export function ipv4ToBytes(text: string): Uint8Array {
-  const m = typeof text === 'string' ? IPV4_RE.exec(text) : null;
-  const parts = m ? m.slice(1).map(Number) : [];
-  if (!m || parts.some((p) => p > 255)) throw new EncodeError(`not an IPv4 address: ${JSON.stringify(text)}`);
-  return Uint8Array.from(parts);
+/** Parse dotted-quad text to a 32-bit number, without allocating (the encoder's hot path). */
+export function ipv4ToNumber(text: string): number {
+  if (typeof text !== 'string') throw notIpv4(text);
+  let value = 0;
+  let part = -1;
+  let dots = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (part < 0 || dots === 3) throw notIpv4(text);
+      value = value * 256 + part;
+      part = -1;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = (part < 0 ? 0 : part * 10) + (c - 48);
+      digits++;
+      if (part > 255) throw notIpv4(text);
+    } else throw notIpv4(text);
+  }
+  if (part < 0 || dots !== 3) throw notIpv4(text);
+  return value * 256 + part;
+}
+
+function notIpv4(text: unknown): EncodeError {
+  return new EncodeError(`not an IPv4 address: ${JSON.stringify(text)}`);
 }
 
 /** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
@@ -65,8 +99,8 @@ export function ipv6ToBytes(text: string): Uint8Array {
   const expandV4 = (gs: string[]): string[] => {
     const last = gs[gs.length - 1];
     if (last === undefined || !last.includes('.')) return gs;
-    const v4 = ipv4ToBytes(last);
-    return [...gs.slice(0, -1), ((v4[0]! << 8) | v4[1]!).toString(16), ((v4[2]! << 8) | v4[3]!).toString(16)];
+    const v4 = ipv4ToNumber(last);
+    return [...gs.slice(0, -1), (v4 >>> 16).toString(16), (v4 & 0xffff).toString(16)];
   };
   if (halves.length === 2) tail = expandV4(tail);
   else head = expandV4(head);

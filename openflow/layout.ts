@@ -3,7 +3,7 @@
 // so the two directions cannot drift apart. Variable-length parts (OXM, actions, lists)
 // are walked by the callers, which check each length against its container first.
 import { Parser } from 'binary-parser';
-import { macToBytes, macToText } from './addresses.ts';
+import { macToText, writeMac } from './addresses.ts';
 import { EncodeError, type BufferWriter } from './buffer-writer.ts';
 import { need } from './malformed.ts';
 
@@ -51,34 +51,37 @@ function sizeOf(kind: FieldKind): number {
   }
 }
 
-function writeField(w: BufferWriter, kind: FieldKind, v: unknown, name: string): void {
+function writeField(w: BufferWriter, kind: FieldKind, v: unknown, what: string, field: string): void {
+  const name = (): string => `${what}.${field}`;
   switch (kind) {
     case 'u8': w.u8(v as number); return;
     case 'u16': w.u16(v as number); return;
     case 'u32': w.u32(v as number); return;
     case 'u64':
-      if (typeof v !== 'bigint') throw new EncodeError(`${name} must be a bigint, got ${typeof v}`);
+      if (typeof v !== 'bigint') throw new EncodeError(`${name()} must be a bigint, got ${typeof v}`);
       w.u64(v);
       return;
-    case 'mac': w.bytes(macToBytes(v as string)); return;
+    case 'mac': writeMac(w, v as string); return;
     case 'u32x2':
     case 'u32x4': {
       const n = kind === 'u32x2' ? 2 : 4;
-      if (!Array.isArray(v) || v.length !== n) throw new EncodeError(`${name} must be an array of ${n} numbers`);
+      if (!Array.isArray(v) || v.length !== n) throw new EncodeError(`${name()} must be an array of ${n} numbers`);
       for (const x of v) w.u32(x);
       return;
     }
     default:
       if (kind.startsWith('pad')) w.zeros(sizeOf(kind));
       else {
-        if (typeof v !== 'string') throw new EncodeError(`${name} must be a string`);
+        if (typeof v !== 'string') throw new EncodeError(`${name()} must be a string`);
         w.fixedString(v, sizeOf(kind));
       }
   }
 }
 
 export function layout<T>(what: string, fields: readonly FieldSpec[]): Layout<T> {
-  const parser = buildParser(fields);
+  // Nested one level down: binary-parser deletes `$parent`/`$root` from the top-level result,
+  // which drops that object into slow dictionary mode; the nested object stays fast.
+  const parser = new Parser().nest('s', { type: buildParser(fields) });
   parser.compile();
   const size = fields.reduce((n, [, k]) => n + sizeOf(k), 0);
   if (parser.sizeOf() !== size) throw new Error(`layout ${what}: size mismatch`);
@@ -86,11 +89,14 @@ export function layout<T>(what: string, fields: readonly FieldSpec[]): Layout<T>
     size,
     read(b, off, end) {
       need(off, size, end, what);
-      return parser.parse(b.subarray(off, off + size)) as T;
+      return parser.parse(b.subarray(off, off + size)).s as T;
     },
     write(w, v) {
       const rec = v as Record<string, unknown>;
-      for (const [name, kind] of fields) writeField(w, kind, rec[name], `${what}.${name}`);
+      for (let i = 0; i < fields.length; i++) {
+        const [name, kind] = fields[i]!;
+        writeField(w, kind, rec[name], what, name);
+      }
     },
   };
 }

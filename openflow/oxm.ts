@@ -1,6 +1,6 @@
 // OXM TLVs (spec 7.2.3): the match structure and single fields (also used by SET_FIELD).
 // Every OpenFlow-basic field is decoded to a typed value; any other class is kept as bytes.
-import { ipv4ToBytes, ipv4ToText, ipv6ToBytes, ipv6ToText, macToBytes, macToText } from './addresses.ts';
+import { ipv4ToNumber, ipv4ToText, ipv6ToBytes, ipv6ToText, macToText, writeMac } from './addresses.ts';
 import { EncodeError, type BufferWriter } from './buffer-writer.ts';
 import { Malformed, need } from './malformed.ts';
 import type { Match, OxmBasicName, OxmField, OxmValue } from './types.ts';
@@ -103,8 +103,8 @@ function writeValue(w: BufferWriter, kind: Kind, v: OxmValue, name: string): voi
       if (typeof v !== 'bigint') throw new EncodeError(`OXM ${name}: value must be a bigint`);
       w.u64(v);
       return;
-    case 'mac': w.bytes(macToBytes(v as string)); return;
-    case 'ipv4': w.bytes(ipv4ToBytes(v as string)); return;
+    case 'mac': writeMac(w, v as string); return;
+    case 'ipv4': w.u32(ipv4ToNumber(v as string)); return;
     case 'ipv6': w.bytes(ipv6ToBytes(v as string)); return;
   }
 }

@@ -30,6 +30,11 @@ export class Pseudonymizer {
     this.keyId = keyId(key);
   }
 
+  /** Pseudonyms held in the cache now (at most the limit given). */
+  get cacheSize(): number {
+    return this.#cache.size;
+  }
+
   /** An IPv4 or IPv6 address's pseudonym, in canonical text; null if the text is no address. */
   ip(text: string): string | null {
     const hit = this.#cache.get(text);

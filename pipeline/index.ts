@@ -1,10 +1,12 @@
 // Public surface of pipeline/. Other folders import from here only.
 export type { FlowFact, FlowKey, FlowCounters, FlowEndReason, FlowId, PortInfo, FactConsumer } from './facts.ts';
 export type { Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
-export { createPipeline, DEFAULT_MODEL_DIR } from './pipeline.ts';
+export { createPipeline, DEFAULT_MODEL_DIR, modelDirOf, defaultKeyFile } from './pipeline.ts';
 export type { EcsEvent, EventAction } from './event.ts';
 export type { PrivacyMode } from './privacy.ts';
 export { PRIVACY_MODES, Pseudonymizer } from './privacy.ts';
 export { readKeyFile, decodeKey, keyId } from './key-file.ts';
 export { FEATURE_NAMES, FEATURE_COUNT } from './features.ts';
 export type { BatchLimits } from './vectorizer.ts';
+export type { TrainOptions } from './train.ts';
+export { trainSiteModel } from './train.ts';

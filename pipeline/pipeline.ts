@@ -1,5 +1,6 @@
 // The pipeline: flow facts in; ECS events (private, no payload), vectors and anomaly scores out.
 import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { FlowFact } from './facts.ts';
 import type { EcsEvent } from './event.ts';
 import { EventBuilder } from './event-builder.ts';
@@ -145,4 +146,14 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
       engine?.dispose?.();
     },
   };
+}
+
+/** Where a data directory's models live: <data>/metadata/model. */
+export function modelDirOf(dataDir: string): string {
+  return join(dataDir, 'metadata', 'model');
+}
+
+/** The default key file for a data directory: beside it, not inside (<data>.pseudonym.key). */
+export function defaultKeyFile(dataDir: string): string {
+  return `${resolve(dataDir)}.pseudonym.key`;
 }

@@ -6,6 +6,7 @@ import type { ModelFiles } from './model-files.ts';
 import { FEATURE_COUNT, isVectorized, writeFeatures } from './features.ts';
 import { scaleOf, standardize } from './dense.ts';
 import { fromLayersModel, initTfjs, tf } from './tfjs.ts';
+import { storeModel, writeCurrentModelId } from './model-files.ts';
 
 export interface TrainOptions {
   /** Vector dimension (the bottleneck's width). */
@@ -78,4 +79,12 @@ export async function trainAutoencoder(events: EcsEvent[], o: TrainOptions = {})
   });
   model.dispose();
   return files;
+}
+
+/** Trains on a site's events and stores the model under its id in modelDir; `use` makes it current. */
+export async function trainSiteModel(events: EcsEvent[], modelDir: string, o: TrainOptions & { use?: boolean } = {}): Promise<{ id: string; files: ModelFiles }> {
+  const files = await trainAutoencoder(events, o);
+  const id = await storeModel(modelDir, files);
+  if (o.use) await writeCurrentModelId(modelDir, id);
+  return { id, files };
 }

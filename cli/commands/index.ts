@@ -5,5 +5,7 @@ import { initCommand } from './init.ts';
 import { blockCommand } from './block.ts';
 import { verifyCommand } from './verify.ts';
 import { proofCommand } from './proof.ts';
+import { pseudonymCommand } from './pseudonym.ts';
+import { modelCommand } from './model.ts';
 
-export const commands: CommandModule<any, any>[] = [initCommand, blockCommand, verifyCommand, proofCommand];
+export const commands: CommandModule<any, any>[] = [initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand];

@@ -1,0 +1,103 @@
+// Reads the header fields the forwarding policy keys its flow entries on from a packet-in's
+// frame: Ethernet (+ one 802.1Q tag), then IPv4/IPv6 with TCP, UDP or ICMP. Only what the
+// match needs; the pipeline does the full parse of the same bytes.
+import type { FlowKey } from '../pipeline/facts.ts';
+
+export interface FrameKey {
+  /** Flow-entry key without inPort; missing fields were not in the frame. */
+  key: Omit<FlowKey, 'inPort'>;
+  /** Group bit of the destination MAC (broadcast or multicast). */
+  dstGroup: boolean;
+  /** Group bit of the source MAC: not a host address, never learned. */
+  srcGroup: boolean;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function macAt(b: Uint8Array, o: number): string {
+  return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
+}
+
+function ipv4At(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** RFC 5952 text: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
+export function ipv6At(b: Uint8Array, o: number): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((b[o + i] << 8) | b[o + i + 1]);
+  let bestAt = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestAt < 0) return hex.join(':');
+  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+}
+
+const ETH_VLAN = 0x8100;
+const ETH_IPV4 = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
+const ICMPV6 = 58;
+
+/** Returns null when the frame is shorter than an Ethernet header. */
+export function frameKey(b: Uint8Array): FrameKey | null {
+  if (b.length < 14) return null;
+  const key: FrameKey['key'] = { ethDst: macAt(b, 0), ethSrc: macAt(b, 6) };
+  const out: FrameKey = { key, dstGroup: (b[0] & 1) === 1, srcGroup: (b[6] & 1) === 1 };
+  let type = (b[12] << 8) | b[13];
+  let o = 14;
+  if (type === ETH_VLAN) {
+    if (b.length < 18) return out;
+    key.vlanId = ((b[14] << 8) | b[15]) & 0x0fff;
+    type = (b[16] << 8) | b[17];
+    o = 18;
+  }
+  key.ethType = type;
+  if (type === ETH_IPV4 && b.length >= o + 20) {
+    const ihl = (b[o] & 0x0f) * 4;
+    const fragment = (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) !== 0;
+    // A fragment's ports are not all there: such packets get an L2 entry, like "the rest".
+    if (fragment || ihl < 20) return out;
+    key.ipProto = b[o + 9];
+    key.ipSrc = ipv4At(b, o + 12);
+    key.ipDst = ipv4At(b, o + 16);
+    transport(b, o + ihl, key, ICMP);
+  } else if (type === ETH_IPV6 && b.length >= o + 40) {
+    const next = b[o + 6];
+    // Extension headers would need walking; those packets get an L2 entry.
+    if (next !== TCP && next !== UDP && next !== ICMPV6) return out;
+    key.ipProto = next;
+    key.ipSrc = ipv6At(b, o + 8);
+    key.ipDst = ipv6At(b, o + 24);
+    transport(b, o + 40, key, ICMPV6);
+  }
+  return out;
+}
+
+function transport(b: Uint8Array, o: number, key: FrameKey['key'], icmp: number): void {
+  const proto = key.ipProto;
+  if ((proto === TCP || proto === UDP) && b.length >= o + 4) {
+    key.srcPort = (b[o] << 8) | b[o + 1];
+    key.dstPort = (b[o + 2] << 8) | b[o + 3];
+  } else if (proto === icmp && b.length >= o + 2) {
+    key.icmpType = b[o];
+    key.icmpCode = b[o + 1];
+  } else if (proto === TCP || proto === UDP || proto === icmp) {
+    // Truncated transport header: key on addresses only, without the protocol.
+    delete key.ipProto;
+    delete key.ipSrc;
+    delete key.ipDst;
+  }
+}

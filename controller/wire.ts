@@ -1,0 +1,61 @@
+// The session's byte side: frames and decodes what the switch sends, encodes batches of
+// messages into one buffer per write, and builds the OFPT_ERROR a malformed message earns.
+import { BufferWriter, OfpFramer, decodeMessage, encodeInto } from '../openflow/index.ts';
+import type { DecodeError, ErrorMsg, OfpMessage } from '../openflow/index.ts';
+
+export type Received = { ok: true; message: OfpMessage } | { ok: false; error: DecodeError; bytes: Uint8Array };
+
+export class Wire {
+  private readonly framer = new OfpFramer();
+  private readonly writer = new BufferWriter();
+
+  /** Bytes of an incomplete message held back. */
+  get pending(): number {
+    return this.framer.buffered;
+  }
+
+  /**
+   * Decodes every whole message in the chunk, stopping at the first bad one. Packet-in
+   * data are views into the chunk: Node gives every socket read a fresh buffer.
+   */
+  push(chunk: Uint8Array): Received[] {
+    const out: Received[] = [];
+    for (const frame of this.framer.push(chunk)) {
+      if (!(frame instanceof Uint8Array)) {
+        out.push({ ok: false, error: frame, bytes: new Uint8Array(0) });
+        break;
+      }
+      const r = decodeMessage(frame);
+      if (!r.ok) {
+        out.push({ ok: false, error: r.error, bytes: frame });
+        break;
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
+  /** Encodes messages into one buffer; an unencodable message is a bug, reported by throw. */
+  encode(msgs: OfpMessage[]): Buffer {
+    for (const m of msgs) encodeInto(this.writer, m);
+    return this.writer.finish();
+  }
+}
+
+const OFPET_BAD_REQUEST = 1;
+const BAD_REQUEST_CODE: Partial<Record<DecodeError['code'], number>> = {
+  BAD_VERSION: 0, // OFPBRC_BAD_VERSION
+  BAD_TYPE: 1, // OFPBRC_BAD_TYPE
+  BAD_LENGTH: 6, // OFPBRC_BAD_LEN
+  BAD_BODY: 6,
+};
+
+/**
+ * The OFPT_ERROR the spec asks for (OFPET_BAD_REQUEST, with at least 64 bytes of the
+ * offending message); null when there is no header to answer (fewer than 8 bytes).
+ */
+export function errorFor(error: DecodeError, bytes: Uint8Array): ErrorMsg | null {
+  const code = BAD_REQUEST_CODE[error.code];
+  if (code === undefined || !error.header) return null;
+  return { type: 'ERROR', xid: error.header.xid, err_type: OFPET_BAD_REQUEST, code, data: bytes.subarray(0, 64) };
+}

@@ -108,17 +108,21 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a header so that it is either wholly there or not at all, and durable. */
-export function writeHeader(blocksDir: string, h: BlockHeader): void {
+/**
+ * Writes a header so that it is either wholly there or not at all (temporary file, then
+ * rename). With `fsync`, it is also durable when this returns; without, the caller makes it
+ * durable another way (a btrfs snapshot commits it).
+ */
+export function writeHeader(blocksDir: string, h: BlockHeader, opts: { fsync: boolean }): void {
   const path = headerFile(blocksDir, h.index);
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w', 0o644);
   try {
     writeSync(fd, JSON.stringify(h, null, 2) + '\n');
-    fsyncSync(fd);
+    if (opts.fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncDir(blocksDir);
+  if (opts.fsync) fsyncDir(blocksDir);
 }

@@ -1,6 +1,6 @@
 // The few btrfs operations the block backend needs, through the btrfs-progs command with
 // argument arrays (paths never pass through a shell).
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { statfsSync, statSync } from 'node:fs';
 
 const BTRFS_SUPER_MAGIC = 0x9123683e;
@@ -15,9 +15,15 @@ export function isSubvolume(path: string): boolean {
   return onBtrfs(path) && statSync(path).ino === SUBVOLUME_ROOT_INODE;
 }
 
-async function btrfs(args: string[]): Promise<void> {
-  const r = await execa('btrfs', args, { reject: false, stdin: 'ignore' });
-  if (r.exitCode !== 0) throw new Error(`btrfs ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+// Plain execFile rather than execa: a snapshot sits on the block-cut path, and the lighter
+// spawn saves a couple of milliseconds per cut here.
+function btrfs(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('btrfs', args, (err, stdout, stderr) => {
+      if (err) reject(new Error(`btrfs ${args.join(' ')} failed: ${(stderr || stdout || err.message).trim()}`));
+      else resolve();
+    });
+  });
 }
 
 export function createSubvolume(path: string): Promise<void> {

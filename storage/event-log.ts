@@ -28,7 +28,7 @@ export interface BlockOptions {
   everyMs?: number;
   /** Cut a block once this many events are in the open block. */
   everyEvents?: number;
-  /** btrfs: how many block snapshots to keep (older ones are deleted; headers stay). */
+  /** btrfs: how many block snapshots to keep, at least 1 (older ones are deleted; headers stay). */
   keepSnapshots?: number;
 }
 
@@ -369,9 +369,19 @@ export class EventLog {
     this.#blockOffset = this.#end;
     try {
       await this.#writeBatch();
-      await this.#fsync();
-      await this.#backend.snapshot(header);
-      writeHeader(this.#l.blocks, header);
+      if (this.#backend.kind === 'btrfs') {
+        // The header goes in first, unsynced: taking the snapshot commits a btrfs transaction
+        // that flushes the subvolume's data, so the log bytes, the header and the snapshot
+        // become durable together, with no fsync of our own. A crash before the snapshot
+        // leaves a header without one, which the next start completes (see recover.ts).
+        const durable = this.#writtenSeq;
+        writeHeader(this.#l.blocks, header, { fsync: false });
+        await this.#backend.snapshot(header);
+        if (durable > this.#durableSeq) this.#durableSeq = durable;
+      } else {
+        await this.#fsync();
+        writeHeader(this.#l.blocks, header, { fsync: true });
+      }
     } catch (err) {
       // The block's Merkle state is gone with the cut; reopening rebuilds it from the log.
       this.#fail(err as Error, []);
@@ -384,8 +394,8 @@ export class EventLog {
 
   /** Deletes the oldest block snapshots beyond the kept number, off the write path. */
   #retain(): void {
-    const keep = this.#opts.blocks?.keepSnapshots;
-    if (keep === undefined || this.#backend.kind === 'directory') return;
+    const keep = Math.max(1, this.#opts.blocks?.keepSnapshots ?? Infinity); // the newest one always stays
+    if (keep === Infinity || this.#backend.kind === 'directory') return;
     this.#retention = this.#retention.then(async () => {
       const all = this.#backend.list();
       for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);

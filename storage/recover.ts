@@ -1,7 +1,7 @@
 // What a writer does on start before it appends: cut off a torn last line, find the tip
 // and the next seq, rebuild the Merkle state of the block being filled, bring the sparse
 // index up to date, and clean up a block cut that a crash interrupted.
-import { fstatSync, fsyncSync, ftruncateSync, readSync } from 'node:fs';
+import { fstatSync, fsyncSync, ftruncateSync, readSync, unlinkSync } from 'node:fs';
 import { bodyHash, frameLine, GENESIS } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
@@ -50,6 +50,28 @@ export function seqAt(fd: number, offset: number): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/**
+ * The newest header. On btrfs an unreadable newest header without a snapshot is a cut
+ * interrupted before its transaction committed (e.g. a power loss left it empty): it is
+ * removed. Anything else unreadable is damage for verify to name.
+ */
+async function lastBlockHeader(l: Layout, backend: BlockBackend, snapshots: { index: number }[], repairs: string[]): Promise<BlockHeader | null> {
+  const files = listHeaderFiles(l.blocks);
+  const last = files.at(-1);
+  if (!last) return null;
+  try {
+    return readHeader(last.path);
+  } catch {
+    if (backend.kind !== 'btrfs' || snapshots.some((s) => s.index === last.index)) {
+      throw new DamagedLogError(`block header ${last.path} is unreadable`);
+    }
+    unlinkSync(last.path);
+    repairs.push(`removed the unreadable header of the interrupted cut of block ${last.index}`);
+    const before = files.at(-2);
+    return before ? readHeader(before.path) : null;
+  }
+}
+
 export async function recover(l: Layout, fd: number, backend: BlockBackend): Promise<RecoveredState> {
   const repairs: string[] = [];
   let size = fstatSync(fd).size;
@@ -62,20 +84,26 @@ export async function recover(l: Layout, fd: number, backend: BlockBackend): Pro
   }
 
   for (const n of removeUnfinishedHeaders(l.blocks)) repairs.push(`removed the unfinished header ${n}`);
-  const files = listHeaderFiles(l.blocks);
-  const lastHeader = files.length > 0 ? readHeader(files[files.length - 1].path) : null;
+  const snapshots = backend.list();
+  const lastHeader = await lastBlockHeader(l, backend, snapshots, repairs);
   const blockEnd = lastHeader ? lastHeader.byteOffset + lastHeader.byteLength : 0;
   if (blockEnd > size) throw new DamagedLogError(`block ${lastHeader!.index} covers ${blockEnd} bytes but the log has ${size}`);
 
-  // A snapshot without its header is a cut that did not finish: the next cut redoes it.
-  const headerHashes = new Map<number, string>();
-  for (const f of files.slice(-Math.max(backend.list().length, 1))) headerHashes.set(f.index, readHeader(f.path).hash);
-  for (const s of backend.list()) {
-    const h = headerHashes.get(s.index);
-    if (!h || snapshotName({ index: s.index, hash: h }) !== s.name) {
+  // A snapshot that no header names is a cut that did not finish: the next cut redoes it.
+  const files = listHeaderFiles(l.blocks);
+  for (const s of snapshots) {
+    const f = files.find((f) => f.index === s.index);
+    if (!f || snapshotName(readHeader(f.path)) !== s.name) {
       await backend.remove(s);
       repairs.push(`removed the orphan snapshot ${s.name}`);
     }
+  }
+  // A btrfs cut writes its header, then snapshots. A header without its snapshot at the very
+  // end of the log is a cut interrupted between the two: nothing was written since, so the
+  // snapshot taken now holds exactly what it would have.
+  if (backend.kind === 'btrfs' && lastHeader && blockEnd === size && !snapshots.some((s) => s.name === snapshotName(lastHeader))) {
+    await backend.snapshot(lastHeader);
+    repairs.push(`completed the interrupted cut of block ${lastHeader.index}`);
   }
 
   const index = new SparseIndex();

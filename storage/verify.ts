@@ -183,9 +183,10 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
     closeSync(fd);
   }
   // Everything else in <data> is written once under its own name (config, public key,
-  // headers), so the snapshot's copy must equal the live one, and hold headers 0..N-1.
+  // headers), so the snapshot's copy must equal the live one, and hold headers 0..N (a
+  // block's header is written just before its snapshot is taken).
   const present = new Set(filesUnder(s.path).filter((f) => f !== 'events.jsonl' && !NOT_EVIDENCE.has(f)));
-  for (let i = 0; i < s.index; i++) {
+  for (let i = 0; i <= s.index; i++) {
     const want = relative(l.dir, headerFile(l.blocks, i));
     if (!present.has(want)) return `${want} is missing from it`;
   }

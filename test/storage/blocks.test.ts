@@ -124,6 +124,35 @@ test('an interrupted cut (orphan snapshot, half-written header) is repaired at t
   t.true(verify(dir).ok);
 });
 
+test('a cut interrupted between its header and its snapshot is completed at the next start', async (t) => {
+  const dir = btrfs.dataPath(t);
+  if (!dir) return;
+  await initData({ dir, btrfs: true });
+  let log = await openEventLog({ dir });
+  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(i)));
+  const h0 = (await log.cutBlock())!;
+  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(20 + i)));
+  const h1 = (await log.cutBlock())!;
+  await log.close();
+  // The state a kill right after the header's rename leaves: header 1, no snapshot for it.
+  await execa('btrfs', ['subvolume', 'delete', join(dir, '.snapshots', snapshotName(h1))]);
+  log = await openEventLog({ dir });
+  t.deepEqual(log.repairs, ['completed the interrupted cut of block 1']);
+  await log.close();
+  t.true(await isReadOnly(join(dir, '.snapshots', snapshotName(h1))));
+  t.true(verify(dir).ok);
+
+  // A power loss could leave that header empty: it is removed and block 1 is cut again.
+  await execa('btrfs', ['subvolume', 'delete', join(dir, '.snapshots', snapshotName(h1))]);
+  writeFileSync(join(dir, 'metadata', 'blocks', '00000001.json'), '');
+  log = await openEventLog({ dir });
+  t.deepEqual(log.repairs, ['removed the unreadable header of the interrupted cut of block 1']);
+  t.is(log.lastBlock?.hash, h0.hash);
+  t.like(await log.cutBlock(), { index: 1, firstSeq: 20, lastSeq: 39 });
+  await log.close();
+  t.true(verify(dir).ok);
+});
+
 test('block cut and list from the CLI; proof prints a proof that checks, and a forged one fails', async (t) => {
   const dir = btrfs.dataPath(t);
   if (!dir) return;

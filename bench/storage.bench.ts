@@ -1,0 +1,184 @@
+// Storage benchmark: appends per second (batch and fsync durability), block cut time on
+// btrfs as the log grows to 10^5, 10^6 and 10^7 events, and verify throughput.
+//
+// The logs for the cut measurements are grown with a bulk writer (below) that produces the
+// exact bytes the EventLog would — same line encoding and hash chain, one signed block
+// header per bulk step — straight to the file in 8 MB writes, without the per-append promise
+// machinery. Then the real EventLog opens the directory (its start-up brings the sparse
+// index up to date over the bulk-written lines) and the real cutBlock is timed. Runs on GHOSTBRIDGE_BENCH_BTRFS, or a 16 GB sparse loop file it mounts
+// under /var/tmp (root).
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { initData, openEventLog, verify, type EventLog } from '../storage/index.ts';
+import { encodeLine, eventJson } from '../storage/line.ts';
+import { MerkleFrontier } from '../storage/merkle.ts';
+import { signHeader, writeHeader, type BlockHeader } from '../storage/block-header.ts';
+import { loadSigningKey } from '../storage/signing.ts';
+import { layout } from '../storage/layout.ts';
+import { flowEvent } from '../test/storage/events.ts';
+
+const POOL = Array.from({ length: 4096 }, (_, i) => flowEvent(i));
+
+function mountScratch(): { root: string; cleanup: () => void } {
+  const given = process.env.GHOSTBRIDGE_BENCH_BTRFS;
+  if (given) return { root: given, cleanup: () => {} };
+  const base = mkdtempSync('/var/tmp/gb-bench-');
+  const img = join(base, 'fs.img');
+  const mnt = join(base, 'mnt');
+  execFileSync('truncate', ['-s', '16G', img]);
+  execFileSync('mkfs.btrfs', ['-q', img]);
+  mkdirSync(mnt);
+  execFileSync('mount', ['-o', 'loop', img, mnt]);
+  return {
+    root: mnt,
+    cleanup: () => {
+      execFileSync('umount', [mnt]);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Appends `total` events as `producers` concurrent callers of `batch` events each. */
+async function appendRate(log: EventLog, total: number, batch: number, producers: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < total) {
+        const events = [];
+        for (let i = 0; i < batch; i++) events.push(POOL[next++ & 4095]);
+        await log.append(events);
+      }
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Bulk writer: extends <data>'s log (closed, no writer) to `upTo` events and seals what it
+ * wrote as one signed block, as the EventLog would.
+ */
+interface Tip {
+  seq: number;
+  tip: string;
+  offset: number;
+  header: BlockHeader | null;
+}
+
+function grow(dir: string, from: Tip, upTo: number): Tip {
+  const l = layout(dir);
+  const key = loadSigningKey(`${dir}.signing-key.pem`);
+  const fd = openSync(l.log, 'a');
+  const frontier = new MerkleFrontier();
+  let { seq, tip, offset } = from;
+  const start = { seq, offset };
+  let chunk: string[] = [];
+  let bytes = 0;
+  for (; seq < upTo; seq++) {
+    const event = POOL[seq & 4095];
+    const { line, hash } = encodeLine(seq, tip, eventJson(event));
+    frontier.push(hash);
+    const n = Buffer.byteLength(line);
+    offset += n;
+    bytes += n;
+    chunk.push(line);
+    tip = hash;
+    if (bytes > 8 << 20) {
+      writeSync(fd, chunk.join(''));
+      chunk = [];
+      bytes = 0;
+    }
+  }
+  writeSync(fd, chunk.join(''));
+  closeSync(fd);
+  const header = signHeader(
+    {
+      index: from.header ? from.header.index + 1 : 0,
+      prevBlockHash: from.header ? from.header.hash : '0'.repeat(64),
+      firstSeq: start.seq,
+      lastSeq: seq - 1,
+      byteOffset: start.offset,
+      byteLength: offset - start.offset,
+      tip,
+      merkleRoot: frontier.root(),
+      model: null,
+      time: new Date().toISOString(),
+    },
+    key,
+  );
+  writeHeader(l.blocks, header, { fsync: true });
+  return { seq, tip, offset, header };
+}
+
+async function main() {
+  const scratch = mountScratch();
+  const rows: string[][] = [];
+  try {
+    // 1. Append throughput.
+    for (const [durability, total, batch, producers] of [
+      ['batch', 1_000_000, 100, 8],
+      ['batch', 300_000, 1, 2000],
+      ['fsync', 200_000, 100, 8],
+      ['fsync', 50_000, 1, 2000],
+    ] as const) {
+      const dir = join(scratch.root, `append-${durability}-${batch}`);
+      await initData({ dir, btrfs: true });
+      const log = await openEventLog({ dir, durability });
+      await appendRate(log, 20_000, batch, producers); // warm-up
+      const rate = await appendRate(log, total, batch, producers);
+      await log.close();
+      rows.push([`append, ${durability} durability, ${producers} callers × ${batch} event${batch > 1 ? 's' : ''}`, `${Math.round(rate).toLocaleString('en')} events/s`]);
+      console.log(rows.at(-1)!.join(': '));
+    }
+
+    // 2. Cut time as the log grows.
+    const dir = join(scratch.root, 'cuts');
+    await initData({ dir, btrfs: true });
+    let state: Tip = { seq: 0, tip: '0'.repeat(64), offset: 0, header: null };
+    for (const size of [100_000, 1_000_000, 10_000_000]) {
+      const t0 = performance.now();
+      state = grow(dir, state, size);
+      const built = (performance.now() - t0) / 1000;
+      const o0 = performance.now();
+      const log = await openEventLog({ dir, blocks: { keepSnapshots: 20 } });
+      const opened = (performance.now() - o0) / 1000;
+      // The first cut after the bulk write also flushes its gigabytes: not a steady cut.
+      await log.append([POOL[0]]);
+      await log.cutBlock();
+      const times: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        await log.append(Array.from({ length: 200 }, (_, j) => POOL[(i * 200 + j) & 4095]));
+        const c0 = performance.now();
+        await log.cutBlock();
+        times.push(performance.now() - c0);
+      }
+      await log.close();
+      times.sort((a, b) => a - b);
+      const mb = log.lastBlock!.byteOffset / 1e6;
+      rows.push([`cut at ${size.toLocaleString('en')} events (${mb.toFixed(0)} MB log; built in ${built.toFixed(1)} s, index caught up on open in ${opened.toFixed(1)} s)`, `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms`]);
+      console.log(rows.at(-1)!.join(': '));
+      // Continue the bulk writer after the blocks the EventLog cut.
+      const last = log.lastBlock!;
+      state = { seq: last.lastSeq + 1, tip: last.tip, offset: last.byteOffset + last.byteLength, header: last };
+    }
+
+    // 3. verify throughput over the 10^7-event log (in the page cache: this is CPU speed).
+    const v0 = performance.now();
+    const report = verify(dir);
+    const secs = (performance.now() - v0) / 1000;
+    if (!report.ok) throw new Error(`verify failed: ${report.problems[0].message}`);
+    rows.push([`verify ${report.events.toLocaleString('en')} events, ${report.blocks} blocks, ${report.snapshots} snapshots`, `${(report.bytes / 1e6 / secs).toFixed(0)} MB/s (${(report.bytes / 1e6).toFixed(0)} MB in ${secs.toFixed(1)} s)`]);
+    console.log(rows.at(-1)!.join(': '));
+  } finally {
+    scratch.cleanup();
+  }
+  console.log('\n| measurement | result |\n|---|---|');
+  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+}
+
+await main();

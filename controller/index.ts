@@ -1,2 +1,6 @@
 // Public surface of controller/. Other folders import from here only.
-export {};
+export { Controller, type ControllerOptions } from './controller.ts';
+export { Session, DEFAULT_SESSION, type Role, type SessionOptions } from './session.ts';
+export { parseListen, formatListen, type ListenSpec, type TlsFiles } from './listen.ts';
+export { DEFAULT_POLICY, decidePacketIn, applyDecision, emptyState, type PolicyConfig, type SwitchState, type Decision } from './policy.ts';
+export { flowIdOf, isOurFlowCookie } from './flow-id.ts';

@@ -2,10 +2,11 @@
 // cli/commands/<name>.ts (exporting a yargs CommandModule) and listing it here.
 import type { CommandModule } from 'yargs';
 import { initCommand } from './init.ts';
+import { runCommand } from './run.ts';
 import { blockCommand } from './block.ts';
 import { verifyCommand } from './verify.ts';
 import { proofCommand } from './proof.ts';
 import { pseudonymCommand } from './pseudonym.ts';
 import { modelCommand } from './model.ts';
 
-export const commands: CommandModule<any, any>[] = [initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand];

@@ -1,0 +1,117 @@
+// `ghostbridge run`: the controller, wired to the pipeline and the event log. Each batch of
+// flow facts becomes events (pipeline.process), is appended to <data>/events.jsonl, and only
+// then are the packets it describes forwarded (the session awaits the consumer).
+import type { CommandModule } from 'yargs';
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
+import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FlowFact, type PrivacyMode } from '../../pipeline/index.ts';
+import { initData, openEventLog, type Durability } from '../../storage/index.ts';
+
+interface Args {
+  data: string;
+  index: string;
+  listen: string[];
+  api: string;
+  'tls-key'?: string;
+  'tls-cert'?: string;
+  'tls-ca'?: string;
+  'idle-timeout': number;
+  'hard-timeout': number;
+  'stats-interval': number;
+  'echo-interval': number;
+  role: Role;
+  'generation-id': string;
+  durability: Durability;
+  privacy: PrivacyMode;
+  'key-file'?: string;
+  vectorize: boolean;
+  'log-level': string;
+}
+
+export const runCommand: CommandModule<object, Args> = {
+  command: 'run',
+  describe: 'run the OpenFlow 1.3 controller: forward traffic, log every flow as an event',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', default: './data', describe: 'data directory (event log, blocks); initialised if new' })
+      .option('index', { type: 'string', default: './index', describe: 'vector index directory' })
+      .option('listen', { type: 'string', array: true, default: ['tcp:127.0.0.1:6653'], describe: 'tcp:HOST:PORT or ssl:HOST:PORT (IPv6 as [ADDR]); repeatable' })
+      .option('api', { type: 'string', default: '127.0.0.1:8080', describe: 'REST API address' })
+      .option('tls-key', { type: 'string', describe: 'controller private key (PEM) for ssl: listeners' })
+      .option('tls-cert', { type: 'string', describe: 'controller certificate (PEM)' })
+      .option('tls-ca', { type: 'string', describe: 'CA certificate (PEM) switch certificates must be signed by' })
+      .option('idle-timeout', { type: 'number', default: DEFAULT_POLICY.idleTimeout, describe: 'flow entry idle timeout, seconds (0: none)' })
+      .option('hard-timeout', { type: 'number', default: DEFAULT_POLICY.hardTimeout, describe: 'flow entry hard timeout, seconds (0: none)' })
+      .option('stats-interval', { type: 'number', default: DEFAULT_SESSION.statsIntervalMs / 1000, describe: 'flow-stats polling interval, seconds (0: off)' })
+      .option('echo-interval', { type: 'number', default: DEFAULT_SESSION.echoIntervalMs / 1000, describe: 'echo keepalive interval, seconds' })
+      .option('role', { choices: ['equal', 'master', 'slave'] as const, default: 'equal' as Role, describe: 'OpenFlow controller role' })
+      .option('generation-id', { type: 'string', default: '0', describe: 'generation id sent with master/slave role requests' })
+      .option('durability', { choices: ['batch', 'fsync'] as const, default: 'batch' as Durability, describe: 'batch: forward after write(2); fsync: after fsync' })
+      .option('privacy', { choices: PRIVACY_MODES, default: 'pseudonymize' as PrivacyMode, describe: 'how addresses enter the log' })
+      .option('key-file', { type: 'string', describe: 'pseudonymization key file (default <data>.pseudonym.key)' })
+      .option('vectorize', { type: 'boolean', default: true, describe: 'compute flow vectors' })
+      .option('log-level', { type: 'string', default: 'info', describe: 'pino log level' })
+      .check((a) => {
+        for (const l of a.listen) parseListen(l);
+        for (const k of ['idle-timeout', 'hard-timeout'] as const) {
+          if (!Number.isInteger(a[k]) || a[k] < 0 || a[k] > 65535) throw new Error(`--${k} must be a whole number of seconds, 0..65535`);
+        }
+        if (!(a['stats-interval'] >= 0) || !(a['echo-interval'] > 0)) throw new Error('--stats-interval must be ≥ 0 and --echo-interval > 0');
+        if (!/^\d{1,20}$/.test(a['generation-id']) || BigInt(a['generation-id']) >= 1n << 64n) throw new Error('--generation-id must be an unsigned 64-bit integer');
+        return true;
+      }),
+  handler: async (args) => {
+    const log = pino({ level: args['log-level'] });
+    const listen = args.listen.map(parseListen);
+    const tls = listen.some((l) => l.protocol === 'ssl') ? readTls(args) : undefined;
+    await initData({ dir: args.data });
+    const pipeline = await createPipeline({
+      privacy: args.privacy,
+      keyFile: args.privacy === 'pseudonymize' ? (args['key-file'] ?? defaultKeyFile(args.data)) : undefined,
+      modelDir: modelDirOf(args.data),
+      vectorize: args.vectorize,
+      log: (m) => log.info(m),
+    });
+    const events = await openEventLog({
+      dir: args.data,
+      durability: args.durability,
+      model: pipeline.modelId,
+      onError: (err) => log.error({ err: err.message }, 'event log'),
+    });
+    const controller = new Controller({
+      listen,
+      tls,
+      log,
+      consumer: {
+        async consume(facts: FlowFact[]) {
+          const out = await pipeline.process(facts);
+          if (out.length > 0) await events.append(out.map((o) => o.event));
+        },
+      },
+      session: {
+        policy: { ...DEFAULT_POLICY, idleTimeout: args['idle-timeout'], hardTimeout: args['hard-timeout'] },
+        statsIntervalMs: args['stats-interval'] * 1000,
+        echoIntervalMs: args['echo-interval'] * 1000,
+        role: args.role,
+        generationId: BigInt(args['generation-id']),
+      },
+    });
+    await controller.start();
+    log.info({ data: args.data, listen: args.listen }, 'ghostbridge running');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('stopping');
+    await controller.stop();
+    await pipeline.close();
+    await events.close();
+  },
+};
+
+function readTls(args: Args) {
+  const files = { key: args['tls-key'], cert: args['tls-cert'], ca: args['tls-ca'] };
+  for (const [k, v] of Object.entries(files)) if (!v) throw new Error(`an ssl: listener needs --tls-${k}`);
+  return { key: readFileSync(files.key!), cert: readFileSync(files.cert!), ca: readFileSync(files.ca!) };
+}

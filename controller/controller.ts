@@ -1,0 +1,83 @@
+// The controller: its listeners and one session per datapath. A datapath that connects
+// again replaces its old session, which is closed with everything it held.
+import type { Server, Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { FactConsumer } from '../pipeline/facts.ts';
+import { listen, type ListenSpec, type TlsFiles } from './listen.ts';
+import { Session, DEFAULT_SESSION, type Role, type SessionOptions } from './session.ts';
+import { DEFAULT_POLICY } from './policy.ts';
+import { dpidText } from './facts.ts';
+
+export interface ControllerOptions {
+  listen: ListenSpec[];
+  tls?: TlsFiles;
+  consumer: FactConsumer;
+  log: Logger;
+  session?: Partial<SessionOptions>;
+}
+
+export class Controller {
+  private readonly opts: ControllerOptions;
+  private readonly session: SessionOptions;
+  private readonly servers: Server[] = [];
+  /** Every open session, identified or not. */
+  readonly sessions = new Set<Session>();
+  /** Sessions by datapath id, once the switch said who it is. */
+  readonly datapaths = new Map<bigint, Session>();
+  /** Where the listeners are bound (port 0 resolved). */
+  bound: ListenSpec[] = [];
+
+  constructor(opts: ControllerOptions) {
+    this.opts = opts;
+    this.session = { ...DEFAULT_SESSION, policy: DEFAULT_POLICY, ...opts.session };
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const spec of this.opts.listen) {
+        const { server, spec: bound } = await listen(spec, this.opts.tls, this.opts.log, (socket) => this.accept(socket));
+        this.servers.push(server);
+        this.bound.push(bound);
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Closes listeners and sessions, then waits until every fact has been consumed. */
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    this.servers.length = 0;
+    const sessions = [...this.sessions];
+    for (const s of sessions) s.close('controller stopping');
+    await Promise.all(sessions.map((s) => s.drained()));
+  }
+
+  /** Sets this controller's role on every connected switch, and for switches to come. */
+  async setRole(role: Role, generationId: bigint): Promise<void> {
+    this.session.role = role;
+    this.session.generationId = generationId;
+    await Promise.all([...this.datapaths.values()].map((s) => s.setRole(role, generationId)));
+  }
+
+  private accept(socket: Socket): void {
+    const session = new Session(socket, this.session, {
+      consumer: this.opts.consumer,
+      log: this.opts.log,
+      identified: (s) => {
+        const old = this.datapaths.get(s.datapathId!);
+        this.datapaths.set(s.datapathId!, s);
+        if (old && old !== s) {
+          this.opts.log.info({ dpid: dpidText(s.datapathId!) }, 'datapath reconnected: closing its old session');
+          old.close('replaced by a new connection from the same datapath');
+        }
+      },
+      closed: (s) => {
+        this.sessions.delete(s);
+        if (s.datapathId !== undefined && this.datapaths.get(s.datapathId) === s) this.datapaths.delete(s.datapathId);
+      },
+    });
+    this.sessions.add(session);
+  }
+}

@@ -179,7 +179,7 @@ export class Session {
     this.log.info({ ports: portList.length, role: this.opts.role }, 'switch up');
     this.deliver([{ kind: 'switch.up', time: Date.now(), datapathId: this.datapathId, address: this.remote, ports: portList }], []);
     this.timers.push(setInterval(() => this.keepalive(), this.opts.echoIntervalMs));
-    const poll = () => this.pollFlows().catch((err: Error) => this.log.warn({ err: err.message }, 'flow-stats poll failed'));
+    const poll = () => this.pollFlows().catch((err: Error) => this.closed || this.log.warn({ err: err.message }, 'flow-stats poll failed'));
     // The first poll right away: entries installed before a restart become known.
     poll();
     if (this.opts.statsIntervalMs > 0) this.timers.push(setInterval(poll, this.opts.statsIntervalMs));

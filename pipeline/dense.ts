@@ -37,6 +37,8 @@ export class DenseModel {
   readonly #embeddingIndex: number;
   readonly #mean: Float32Array;
   readonly #scale: Float32Array;
+  /** One row's output per hidden layer, reused across rows. */
+  readonly #scratch: Float32Array[];
 
   constructor(files: ModelFiles) {
     const { json, weights } = files;
@@ -80,6 +82,7 @@ export class DenseModel {
     this.dimension = this.layers[this.#embeddingIndex]!.units;
     this.#mean = Float32Array.from(json.normalization.mean);
     this.#scale = scaleOf(json.normalization.std);
+    this.#scratch = this.layers.map((l) => new Float32Array(l.units));
   }
 
   /** Standardizes features in place (see standardize). */
@@ -87,46 +90,59 @@ export class DenseModel {
     standardize(features, rows, this.#mean, this.#scale);
   }
 
-  /** Applies one layer to `rows` rows of `input`, as tfjs-cpu's fused matMul would. */
-  static apply(layer: DenseLayer, input: Float32Array, rows: number): Float32Array {
+  /** One row through one layer (input at inAt, output at outAt), as tfjs-cpu's fused matMul computes it. */
+  static applyRow(layer: DenseLayer, input: Float32Array, inAt: number, out: Float32Array, outAt: number): void {
     const { inputs, units, kernelT, bias, relu } = layer;
-    const out = new Float32Array(rows * units);
-    for (let r = 0; r < rows; r++) {
-      const x = r * inputs;
-      for (let j = 0; j < units; j++) {
-        const w = j * inputs;
-        let acc = 0;
-        for (let k0 = 0; k0 < inputs; k0 += TFJS_CPU_BLOCK) {
-          const end = Math.min(k0 + TFJS_CPU_BLOCK, inputs);
-          let sum = 0;
-          for (let k = k0; k < end; k++) sum += input[x + k]! * kernelT[w + k]!;
-          acc = Math.fround(acc + sum);
-        }
-        const y = Math.fround(acc + bias[j]!);
-        out[r * units + j] = relu ? Math.max(0, y) : y;
+    for (let j = 0; j < units; j++) {
+      const w = j * inputs;
+      let acc = 0;
+      for (let k0 = 0; k0 < inputs; k0 += TFJS_CPU_BLOCK) {
+        const end = k0 + TFJS_CPU_BLOCK < inputs ? k0 + TFJS_CPU_BLOCK : inputs;
+        let sum = 0;
+        for (let k = k0; k < end; k++) sum += input[inAt + k]! * kernelT[w + k]!;
+        acc = Math.fround(acc + sum);
       }
+      const y = Math.fround(acc + bias[j]!);
+      out[outAt + j] = relu ? Math.max(0, y) : y;
     }
-    return out;
   }
 
-  /** Normalized features (rows × FEATURE_COUNT) to the raw outputs of every layer. */
+  /** Normalized features (rows × FEATURE_COUNT) to the outputs of every layer, layer by layer. */
   activations(normalized: Float32Array, rows: number): Float32Array[] {
     const outputs: Float32Array[] = [];
     let current = normalized;
     for (const layer of this.layers) {
-      current = DenseModel.apply(layer, current, rows);
-      outputs.push(current);
+      const out = new Float32Array(rows * layer.units);
+      for (let r = 0; r < rows; r++) DenseModel.applyRow(layer, current, r * layer.inputs, out, r * layer.units);
+      outputs.push(out);
+      current = out;
     }
     return outputs;
   }
 
-  /** Raw features (rows × FEATURE_COUNT, overwritten by their normalized form) to vectors and anomaly scores. */
+  /**
+   * Raw features (rows × FEATURE_COUNT, overwritten by their normalized form) to vectors and
+   * anomaly scores. Runs row by row through all layers, so the working set stays in cache
+   * whatever the batch size; the arithmetic is activations()'s, value for value.
+   */
   forward(features: Float32Array, rows: number): ForwardResult {
     this.normalize(features, rows);
-    const outputs = this.activations(features, rows);
-    const embedding = outputs[this.#embeddingIndex]!;
-    const reconstruction = outputs[outputs.length - 1]!;
-    return embedAndScore(embedding, reconstruction, features, rows, this.dimension);
+    const d = this.dimension;
+    const last = this.layers.length - 1;
+    const embedding = new Float32Array(rows * d);
+    const reconstruction = new Float32Array(rows * FEATURE_COUNT);
+    for (let r = 0; r < rows; r++) {
+      let input = features;
+      let inAt = r * FEATURE_COUNT;
+      for (let l = 0; l <= last; l++) {
+        const layer = this.layers[l]!;
+        const [out, outAt] = l === this.#embeddingIndex ? [embedding, r * d] : l === last ? [reconstruction, r * FEATURE_COUNT] : [this.#scratch[l]!, 0];
+        DenseModel.applyRow(layer, input, inAt, out, outAt);
+        input = out;
+        inAt = outAt;
+      }
+    }
+    return embedAndScore(embedding, reconstruction, features, rows, d);
   }
 }
 

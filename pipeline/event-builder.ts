@@ -21,6 +21,8 @@ interface LiveFlow {
   startTime: number;
   tuple: FlowTuple;
   firstPacket: FirstPacket;
+  /** The flow's Community ID under the key that computed it (a rotation recomputes it). */
+  communityId?: { keyId: string | null; value: string | undefined };
 }
 
 export class EventBuilder {
@@ -45,8 +47,9 @@ export class EventBuilder {
         const tuple = flowTuple(fact.key, frame);
         const firstPacket = describeFirstPacket(frame, fact.frameLength);
         if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
-        this.#flows.set(fact.flowId, { startTime: fact.time, tuple, firstPacket });
-        const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], tuple, firstPacket);
+        const live: LiveFlow = { startTime: fact.time, tuple, firstPacket };
+        this.#flows.set(fact.flowId, live);
+        const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], live);
         event.event.start = event['@timestamp'];
         return event;
       }
@@ -54,9 +57,8 @@ export class EventBuilder {
       case 'flow.end': {
         const live = this.#flows.get(fact.flowId);
         if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
-        const tuple = live?.tuple ?? flowTuple(fact.key);
         const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
-        const event = this.#flowEvent(fact, fact.kind, type, tuple, live?.firstPacket);
+        const event = this.#flowEvent(fact, fact.kind, type, live ?? { startTime: fact.time, tuple: flowTuple(fact.key) });
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
@@ -110,9 +112,9 @@ export class EventBuilder {
     fact: FlowFact & { flowId: bigint },
     action: EventAction,
     type: string[],
-    t: FlowTuple,
-    firstPacket: FirstPacket | undefined,
+    flow: Omit<LiveFlow, 'firstPacket'> & { firstPacket?: FirstPacket },
   ): EcsEvent {
+    const { tuple: t, firstPacket } = flow;
     const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
     event.observer = { ingress: { interface: { id: String(t.inPort) } } };
     const source = compact({ ip: this.#privacy.ip(t.srcIp), mac: this.#privacy.mac(t.srcMac), port: t.srcPort });
@@ -128,7 +130,9 @@ export class EventBuilder {
     }
     if (t.vlans.length > 0) network.vlan = { id: String(t.vlans[0]) };
     if (t.vlans.length > 1) network.inner = { vlan: { id: String(t.vlans[1]) } };
-    const cid = this.#communityId(t, source, destination);
+    const keyId = this.#privacy.keyId;
+    if (flow.communityId?.keyId !== keyId) flow.communityId = { keyId, value: this.#communityId(t, source, destination) };
+    const cid = flow.communityId.value;
     if (cid !== undefined) network.community_id = cid;
     event.network = network;
     event.ghostbridge.flow = firstPacket ? { id: flowIdText(fact.flowId), first_packet: firstPacket } : { id: flowIdText(fact.flowId) };

@@ -105,8 +105,9 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
   const builder = new EventBuilder(privacy, options.flowTableLimit);
   const vectorize = options.vectorize ?? true;
   const files = vectorize ? await resolveModel(options, log) : null;
-  const engine = files ? await createEngine(files, options.engine ?? 'exact') : null;
-  const batcher = engine ? new MicroBatcher(engine, { ...DEFAULT_BATCH_LIMITS, ...options.batch }) : null;
+  const engineKind = options.engine ?? 'exact';
+  const engine = files ? await createEngine(files, engineKind) : null;
+  const batcher = engine ? new MicroBatcher(engine, { ...DEFAULT_BATCH_LIMITS[engineKind], ...options.batch }) : null;
   const id = files ? modelId(files) : null;
   let closed = false;
 

@@ -27,7 +27,7 @@ export async function trainAutoencoder(events: EcsEvent[], o: TrainOptions = {})
   const flows = events.filter(isVectorized);
   if (flows.length < 100) throw new Error(`training needs at least 100 flow events; got ${flows.length}`);
   const dimension = o.dimension ?? 16;
-  const hidden = o.hidden ?? 32;
+  const hidden = o.hidden ?? 24;
   if (dimension > 48 || hidden > 48) throw new Error('layer widths above 48 are not supported (exact engine)');
   const backend = await initTfjs();
   const rows = flows.length;

@@ -1,7 +1,8 @@
 // Micro-batching in front of the model: feature rows from concurrent process() calls (one per
 // switch connection) are gathered and run together. A batch closes when it holds maxBatch
-// rows, or when maxWaitMs has passed since its first row (0: at the end of the current turn
-// of the event loop, which joins the calls that arrived together without waiting longer).
+// rows, or when maxWaitMs has passed since its first row. maxWaitMs 0 means no waiting: each
+// call's rows run at once (in chunks of maxBatch), which suits the exact engine, whose cost
+// per row does not fall with batch size; tfjs, with its fixed cost per call, wants a wait.
 import type { ForwardResult } from './dense.ts';
 import { FEATURE_COUNT } from './features.ts';
 
@@ -18,7 +19,10 @@ export interface BatchLimits {
   maxWaitMs: number;
 }
 
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxBatch: 4096, maxWaitMs: 0 };
+export const DEFAULT_BATCH_LIMITS = {
+  exact: { maxBatch: 4096, maxWaitMs: 0 },
+  tfjs: { maxBatch: 1024, maxWaitMs: 1 },
+} satisfies Record<string, BatchLimits>;
 
 interface Pending {
   features: Float32Array;
@@ -32,7 +36,7 @@ export class MicroBatcher {
   readonly #limits: BatchLimits;
   #queue: Pending[] = [];
   #queuedRows = 0;
-  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(engine: Engine, limits: BatchLimits) {
     if (!(limits.maxBatch >= 1) || !(limits.maxWaitMs >= 0)) throw new Error(`batch limits need maxBatch ≥ 1 and maxWaitMs ≥ 0, got ${JSON.stringify(limits)}`);
@@ -66,18 +70,15 @@ export class MicroBatcher {
       if (this.#queuedRows + rows > this.#limits.maxBatch) this.#flush();
       this.#queue.push({ features, rows, resolve, reject });
       this.#queuedRows += rows;
-      if (this.#queuedRows >= this.#limits.maxBatch) this.#flush();
-      else if (this.#timer === null) {
-        this.#timer = this.#limits.maxWaitMs === 0 ? setImmediate(() => this.#flush()) : setTimeout(() => this.#flush(), this.#limits.maxWaitMs);
-      }
+      if (this.#queuedRows >= this.#limits.maxBatch || this.#limits.maxWaitMs === 0) this.#flush();
+      else this.#timer ??= setTimeout(() => this.#flush(), this.#limits.maxWaitMs);
     });
   }
 
   /** Runs everything queued as one batch. */
   #flush(): void {
     if (this.#timer !== null) {
-      clearTimeout(this.#timer as NodeJS.Timeout);
-      clearImmediate(this.#timer as NodeJS.Immediate);
+      clearTimeout(this.#timer);
       this.#timer = null;
     }
     const batch = this.#queue;

@@ -48,8 +48,8 @@ test('model train learns from an events.jsonl, stores the model by id, and the p
   await writeFile(log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const r = await ghostbridge(['model', 'train', '--from', log, '--data', data, '--epochs', '3', '--use']);
   t.is(r.exitCode, 0, r.stderr);
-  const id = /^model ([0-9a-f]{64})$/m.exec(r.stdout)?.[1];
-  t.truthy(id, r.stdout);
+  const id = /^model ([0-9a-f]{64})$/m.exec(r.stdout)?.[1] ?? '';
+  t.regex(id, /^[0-9a-f]{64}$/, r.stdout);
   t.is((await readFile(join(modelDirOf(data), 'current'), 'utf8')).trim(), id);
   const trained = await createPipeline({ key: new Uint8Array(32), modelDir: modelDirOf(data) });
   t.is(trained.modelId, id);

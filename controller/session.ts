@@ -93,9 +93,9 @@ export class Session {
   }
 
   /** Sends a request and waits for its reply (all parts, for multipart). */
-  request(msg: OfpMessage, what: string): Promise<OfpMessage[]> {
+  request(msg: OfpMessage, what: string, timeoutMs = this.opts.requestTimeoutMs): Promise<OfpMessage[]> {
     const xid = this.requests.xid();
-    const reply = this.requests.expect(xid, what, this.opts.requestTimeoutMs);
+    const reply = this.requests.expect(xid, what, timeoutMs);
     this.send([{ ...msg, xid } as OfpMessage]);
     return reply;
   }
@@ -186,7 +186,8 @@ export class Session {
   }
 
   private keepalive(): void {
-    this.request({ type: 'ECHO_REQUEST', xid: 0, data: new Uint8Array(0) }, 'echo').then(
+    // An echo unanswered by the next one counts as missed.
+    this.request({ type: 'ECHO_REQUEST', xid: 0, data: new Uint8Array(0) }, 'echo', this.opts.echoIntervalMs).then(
       () => (this.echoMissed = 0),
       () => {
         if (this.closed) return;

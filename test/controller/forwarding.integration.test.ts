@@ -7,6 +7,7 @@ import { startTransfer } from '../support/traffic.ts';
 import { prerequisite } from '../support/ci.ts';
 import { startController, until } from './harness.ts';
 import { flowIdOf } from '../../controller/index.ts';
+import type { FlowFact } from '../../pipeline/facts.ts';
 
 const IDLE = 4;
 
@@ -64,8 +65,9 @@ test('three hosts: pings and a 10 MB TCP transfer pass intact, entries as promis
     if (settled && again && again.packets === settled.packets && again.bytes === settled.bytes) break;
     settled = again;
   }
-  const end = await until(() => ctl.facts.find((f) => f.kind === 'flow.end' && f.flowId === fwd!.cookie), (IDLE + 5) * 1000, 'flow.end of the transfer');
-  if (end.kind !== 'flow.end') throw new Error('unreachable');
+  const isEnd = (f: FlowFact): f is Extract<FlowFact, { kind: 'flow.end' }> => f.kind === 'flow.end' && f.flowId === fwd!.cookie;
+  await until(() => ctl.facts.some(isEnd), (IDLE + 5) * 1000, 'flow.end of the transfer');
+  const end = ctl.facts.find(isEnd)!;
   t.is(end.reason, 'idle-timeout');
   t.is(end.counters.packets, BigInt(settled!.packets));
   t.is(end.counters.bytes, BigInt(settled!.bytes));

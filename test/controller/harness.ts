@@ -38,11 +38,11 @@ export async function startController(opts: Partial<Omit<ControllerOptions, 'log
 }
 
 /** Polls `check` every 50 ms until it is truthy or `ms` pass (then throws `what`). */
-export async function until<T>(check: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+export async function until<T>(check: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
   }

@@ -2,12 +2,14 @@
 //
 //   {"seq":<n>,"prev":"<64 hex>",<the event's own members>,"hash":"<64 hex>"}\n
 //
-// The hash is SHA-256 over the line's bytes from the opening `{` up to, not including,
-// `,"hash":"` — the "body". The body holds seq, prev and the event, so the hash covers the
-// line's own content and its link to the previous line. Hashing the bytes as written (rather
-// than a re-serialisation) makes the format canonical by construction, and lets a verifier
-// check a line at fixed offsets without parsing its JSON.
-import { hash } from 'node:crypto';
+// The hash is SHA-256 over a zero byte followed by the line's bytes from the opening `{` up
+// to, not including, `,"hash":"` — the "body". The body holds seq, prev and the event, so the
+// hash covers the line's own content and its link to the previous line. The zero byte makes
+// it exactly RFC 6962's leaf hash of the body, so the line hashes are the leaves of a
+// block's Merkle tree as they stand (one SHA-256 per line, not two). Hashing the bytes as
+// written (rather than a re-serialisation) makes the format canonical by construction, and
+// lets a verifier check a line at fixed offsets without parsing its JSON.
+import { createHash, hash } from 'node:crypto';
 
 /** `prev` of the line with seq 0. */
 export const GENESIS = '0'.repeat(64);
@@ -41,7 +43,7 @@ export function eventJson(event: unknown): string {
 export function encodeLine(seq: number, prev: string, json: string): EncodedLine {
   const members = json.length > 2 ? ',' + json.slice(1, -1) : '';
   const body = SEQ_PREFIX + seq + PREV_PREFIX + prev + '"' + members;
-  const h = hash('sha256', body, 'hex');
+  const h = hash('sha256', '\0' + body, 'hex');
   return { line: body + HASH_PREFIX + h + '"}\n', hash: h };
 }
 
@@ -85,7 +87,18 @@ export function frameLine(buf: Buffer, start: number, end: number): LineFrame | 
   };
 }
 
-/** SHA-256 (hex) of a line's body, as stored in its `hash`. */
+const LEAF_PREFIX = Buffer.alloc(1);
+
+/**
+ * SHA-256 (hex) of 0x00 ‖ the body buf[start, bodyEnd), as stored in the line's `hash`. The
+ * byte before a line is the previous line's newline: it is set to 0x00 for the call and put
+ * back, so the digest is one call over the buffer, without a copy.
+ */
 export function bodyHash(buf: Buffer, start: number, bodyEnd: number): string {
-  return hash('sha256', buf.subarray(start, bodyEnd), 'hex');
+  if (start === 0) return createHash('sha256').update(LEAF_PREFIX).update(buf.subarray(0, bodyEnd)).digest('hex');
+  const saved = buf[start - 1];
+  buf[start - 1] = 0;
+  const h = hash('sha256', buf.subarray(start - 1, bodyEnd), 'hex');
+  buf[start - 1] = saved;
+  return h;
 }

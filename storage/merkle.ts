@@ -1,17 +1,11 @@
-// RFC 6962 Merkle trees over the events' hashes: leaf = SHA-256(0x00 ‖ event hash),
-// node = SHA-256(0x01 ‖ left ‖ right). Hashes travel as lowercase hex strings because
-// node:crypto returns hex far faster than it allocates a Buffer per digest.
+// RFC 6962 Merkle trees over a block's events. A line's hash is already the RFC 6962 leaf
+// hash of its body (see line.ts), so the leaves are the events' hashes as stored; nodes are
+// SHA-256(0x01 ‖ left ‖ right). Hashes travel as lowercase hex strings because node:crypto
+// returns hex far faster than it allocates a Buffer per digest.
 import { hash } from 'node:crypto';
 
-const leafScratch = Buffer.alloc(33);
 const nodeScratch = Buffer.alloc(65);
 nodeScratch[0] = 1;
-
-/** The leaf hash of an event whose own hash is `eventHash` (hex). */
-export function leafHash(eventHash: string): string {
-  leafScratch.write(eventHash, 1, 'hex');
-  return hash('sha256', leafScratch, 'hex');
-}
 
 export function nodeHash(left: string, right: string): string {
   nodeScratch.write(left, 1, 'hex');
@@ -35,9 +29,9 @@ export class MerkleFrontier {
     return this.#size;
   }
 
-  /** Adds the leaf for an event hash. */
+  /** Adds a leaf: an event's hash. */
   push(eventHash: string): void {
-    let h = leafHash(eventHash);
+    let h = eventHash;
     for (let n = this.#size; n & 1; n >>>= 1) h = nodeHash(this.#stack.pop()!, h);
     this.#stack.push(h);
     this.#size++;

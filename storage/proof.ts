@@ -3,7 +3,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { bodyHash, frameLine } from './line.ts';
 import { lineChunks } from './line-scan.ts';
-import { inclusionPath, leafHash } from './merkle.ts';
+import { inclusionPath } from './merkle.ts';
 import { headerSealProblem, listHeaderFiles, readHeader, type BlockHeader } from './block-header.ts';
 import { checkInclusion, type ProofResult } from './proof-check.ts';
 import { loadPublicKey } from './signing.ts';
@@ -58,7 +58,7 @@ export function proveInclusion(dir: string, seq: number): EventProof {
   const treeSize = header.lastSeq - header.firstSeq + 1;
   if (hashes.length !== treeSize) throw new Error(`block ${header.index} covers ${treeSize} events but its byte range holds ${hashes.length}; run \`ghostbridge verify\``);
   const leafIndex = seq - header.firstSeq;
-  return { seq, line, leafIndex, treeSize, path: inclusionPath(hashes.map(leafHash), leafIndex), header };
+  return { seq, line, leafIndex, treeSize, path: inclusionPath(hashes, leafIndex), header };
 }
 
 /**
@@ -78,7 +78,7 @@ export function checkEventProof(p: EventProof, publicKeyPem: string | Buffer): P
   return checkInclusion({
     leafIndex: p.leafIndex,
     treeSize: p.treeSize,
-    leafHash: Buffer.from(leafHash(f.hash), 'hex'),
+    leafHash: Buffer.from(f.hash, 'hex'),
     proof: p.path.map((h) => Buffer.from(h, 'hex')),
     root: Buffer.from(p.header.merkleRoot, 'hex'),
   });

@@ -15,6 +15,7 @@ import { layout, NOT_EVIDENCE, readConfig, type Layout } from './layout.ts';
 import { loadPublicKey } from './signing.ts';
 import { publicKeyPath } from './init.ts';
 import { seqAt } from './recover.ts';
+import { fileExtents, unsharedRanges } from './extents.ts';
 
 export interface Problem {
   /** The first bad (or missing) seq, when the problem is in the log. */
@@ -138,18 +139,20 @@ function filesUnder(dir: string, base = dir): string[] {
   return out;
 }
 
-/** First offset where two files differ within their first `length` bytes, or -1. */
-function firstDifference(a: number, b: number, length: number): number {
+/** First offset within the ranges where two files differ, or -1. */
+function firstDifference(a: number, b: number, ranges: [number, number][]): number {
   const x = Buffer.allocUnsafe(1 << 22);
   const y = Buffer.allocUnsafe(1 << 22);
-  for (let off = 0; off < length; ) {
-    const n = Math.min(x.length, length - off);
-    const na = readSync(a, x, 0, n, off);
-    const nb = readSync(b, y, 0, n, off);
-    if (na !== n || nb !== n || x.compare(y, 0, n, 0, n) !== 0) {
-      for (let i = 0; i < n; i++) if (x[i] !== y[i] || i >= na || i >= nb) return off + i;
+  for (const [start, end] of ranges) {
+    for (let off = start; off < end; ) {
+      const n = Math.min(x.length, end - off);
+      const na = readSync(a, x, 0, n, off);
+      const nb = readSync(b, y, 0, n, off);
+      if (na !== n || nb !== n || x.compare(y, 0, n, 0, n) !== 0) {
+        for (let i = 0; i < n; i++) if (i >= na || i >= nb || x[i] !== y[i]) return off + i;
+      }
+      off += n;
     }
-    off += n;
   }
   return -1;
 }
@@ -177,7 +180,8 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
   try {
     const size = fstatSync(fd).size;
     if (size !== end) return `its events.jsonl has ${size} bytes, the header covers ${end}`;
-    const diff = firstDifference(fd, logFd, end);
+    // Only the bytes the snapshot does not share on disk with the live log need reading.
+    const diff = firstDifference(fd, logFd, unsharedRanges(fileExtents(snapLog), fileExtents(l.log), end));
     if (diff >= 0) return `its events.jsonl differs from the log at byte ${diff} (seq ${seqOfByte(fd, diff) ?? '?'})`;
   } finally {
     closeSync(fd);

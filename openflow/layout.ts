@@ -5,7 +5,7 @@
 import { Parser } from 'binary-parser';
 import { macToText, writeMac } from './addresses.ts';
 import { EncodeError, type BufferWriter } from './buffer-writer.ts';
-import { need } from './malformed.ts';
+import { Malformed, need } from './malformed.ts';
 
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'u32x2' | 'u32x4' | `str${number}` | `pad${number}`;
 /** [spec field name, kind]; padding has an empty name. */
@@ -17,9 +17,17 @@ export interface Layout<T> {
   write(w: BufferWriter, v: T): void;
 }
 
-function cutAtNul(s: string): string {
-  const i = s.indexOf('\0');
-  return i < 0 ? s : s.slice(0, i);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A NUL-terminated fixed-size string field. Invalid UTF-8 is refused rather than replaced,
+ *  so whatever decodes re-encodes to the same bytes. */
+function fixedString(b: Uint8Array): string {
+  const nul = b.indexOf(0);
+  try {
+    return utf8.decode(nul < 0 ? b : b.subarray(0, nul));
+  } catch {
+    throw new Malformed('BAD_BODY', `string field is not valid UTF-8: ${Buffer.from(b).toString('hex')}`);
+  }
 }
 
 function buildParser(fields: readonly FieldSpec[]): Parser {
@@ -32,7 +40,7 @@ function buildParser(fields: readonly FieldSpec[]): Parser {
     else if (kind === 'mac') p = p.buffer(name, { length: 6, formatter: (b: any) => macToText(b, 0) });
     else if (kind === 'u32x2') p = p.array(name, { type: 'uint32be', length: 2 });
     else if (kind === 'u32x4') p = p.array(name, { type: 'uint32be', length: 4 });
-    else if (kind.startsWith('str')) p = p.string(name, { length: Number(kind.slice(3)), encoding: 'utf8', formatter: cutAtNul as any });
+    else if (kind.startsWith('str')) p = p.buffer(name, { length: Number(kind.slice(3)), formatter: fixedString as any });
     else p = p.seek(Number(kind.slice(3)));
   }
   return p;

@@ -8,5 +8,7 @@ import { verifyCommand } from './verify.ts';
 import { proofCommand } from './proof.ts';
 import { pseudonymCommand } from './pseudonym.ts';
 import { modelCommand } from './model.ts';
+import { ofpPrint } from './ofp-print.ts';
+import { ofpEncode } from './ofp-encode.ts';
 
-export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand, ofpPrint, ofpEncode];

@@ -144,8 +144,10 @@ export async function createBridge(opts: BridgeOptions): Promise<Bridge> {
   }
 }
 
-export async function setController(bridge: string, target: string): Promise<void> {
-  await sh('ovs-vsctl', ['set-controller', bridge, target]);
+/** Points the bridge at one or more controllers, retrying a lost connection every second. */
+export async function setController(bridge: string, ...targets: string[]): Promise<void> {
+  await sh('ovs-vsctl', ['set-controller', bridge, ...targets]);
+  for (const uuid of await controllerUuids(bridge)) await sh('ovs-vsctl', ['set', 'controller', uuid, 'max_backoff=1000']);
 }
 
 /** Waits until OVS reports the bridge's controller connected (bounded). */
@@ -159,11 +161,23 @@ export async function waitConnected(bridge: string, timeoutMs = 15_000, connecte
   }
 }
 
-async function controllerUuid(bridge: string): Promise<string> {
+async function controllerUuids(bridge: string): Promise<string[]> {
   const out = await sh('ovs-vsctl', ['get', 'bridge', bridge, 'controller']);
-  const uuid = out.replace(/[[\]]/g, '').split(',')[0].trim();
+  return out.replace(/[[\]]/g, '').split(',').map((u) => u.trim()).filter(Boolean);
+}
+
+async function controllerUuid(bridge: string): Promise<string> {
+  const [uuid] = await controllerUuids(bridge);
   if (!uuid) throw new Error(`bridge ${bridge} has no controller`);
   return uuid;
+}
+
+/** A controller row's column, e.g. role or is_connected, by its target. */
+export async function controllerColumn(bridge: string, target: string, column: string): Promise<string> {
+  for (const uuid of await controllerUuids(bridge)) {
+    if ((await sh('ovs-vsctl', ['get', 'controller', uuid, 'target'])).replace(/"/g, '') === target) return sh('ovs-vsctl', ['get', 'controller', uuid, column]);
+  }
+  throw new Error(`bridge ${bridge} has no controller ${target}`);
 }
 
 export function sleep(ms: number): Promise<void> {

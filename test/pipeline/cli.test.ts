@@ -1,8 +1,8 @@
 // `ghostbridge pseudonym` and `ghostbridge model train`, run as the real command.
 import test from 'ava';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.ts';
 import { execa } from 'execa';
 import { createPipeline, modelDirOf } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
@@ -11,11 +11,6 @@ const root = new URL('../../', import.meta.url).pathname;
 const ghostbridge = (args: string[]) => execa(join(root, 'bin/ghostbridge'), args, { cwd: root, reject: false, timeout: 120_000 });
 const conformanceKey = join(root, '../shared/conformance/cryptopan/key.hex');
 
-async function scratch(t: import('ava').ExecutionContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gb-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test('pseudonym prints the pseudonyms the log would hold, and flags what is no address', async (t) => {
   const r = await ghostbridge(['pseudonym', '--key-file', conformanceKey, '128.11.68.132', '141.223.7.43', 'nonsense']);
@@ -25,7 +20,7 @@ test('pseudonym prints the pseudonyms the log would hold, and flags what is no a
 });
 
 test('pseudonym agrees with the events of a pipeline using the same key file', async (t) => {
-  const dir = await scratch(t);
+  const dir = await scratchDir(t);
   const keyFile = join(dir, 'site.key');
   const pipeline = await createPipeline({ keyFile, vectorize: false, log: () => {} });
   const [start] = await pipeline.process(generateTraffic({ seed: 1, flows: 1 }).slice(0, 1));
@@ -40,7 +35,7 @@ test('pseudonym agrees with the events of a pipeline using the same key file', a
 });
 
 test('model train learns from an events.jsonl, stores the model by id, and the pipeline uses it', async (t) => {
-  const dir = await scratch(t);
+  const dir = await scratchDir(t);
   const data = join(dir, 'data');
   const pipeline = await createPipeline({ key: new Uint8Array(32), vectorize: false });
   const events = (await pipeline.process(generateTraffic({ seed: 77, flows: 600 }))).map((o, seq) => ({ ...o.event, seq }));

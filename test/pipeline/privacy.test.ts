@@ -1,19 +1,13 @@
 import test from 'ava';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.ts';
 import { createPipeline, Pseudonymizer } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
 import { assertValidEvents } from './schema.ts';
 
-async function scratch(t: import('ava').ExecutionContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gb-privacy-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 test('no payload byte reaches the log: a marker in every frame is absent from events and messages', async (t) => {
-  const dir = await scratch(t);
+  const dir = await scratchDir(t);
   const marker = 'GHOSTBRIDGE-PAYLOAD-MARKER-7f3a';
   const facts = generateTraffic({ seed: 11, flows: 300, payload: new TextEncoder().encode(marker.repeat(3)) });
   // The marker really is in the frames the pipeline gets.
@@ -35,7 +29,7 @@ test('no payload byte reaches the log: a marker in every frame is absent from ev
 });
 
 test('a missing key file is created with mode 0600 and said so; the same key is used next time', async (t) => {
-  const dir = await scratch(t);
+  const dir = await scratchDir(t);
   const keyFile = join(dir, 'keys', 'site.key');
   const messages: string[] = [];
   const first = await createPipeline({ keyFile, vectorize: false, log: (m) => messages.push(m) });
@@ -49,7 +43,7 @@ test('a missing key file is created with mode 0600 and said so; the same key is 
 });
 
 test('key files: raw 32 bytes and hex are the same key; anything else is a clear error', async (t) => {
-  const dir = await scratch(t);
+  const dir = await scratchDir(t);
   const key = Buffer.from('1522178d33a4cf80130a5b1649907d10d8988f837979652762574c2d2a842202', 'hex');
   await writeFile(join(dir, 'raw.key'), key, { mode: 0o600 });
   await writeFile(join(dir, 'hex.key'), key.toString('hex') + '\n', { mode: 0o600 });

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.ts';
 import { execa } from 'execa';
 import { createPipeline, DEFAULT_MODEL_DIR, FEATURE_COUNT } from '../../pipeline/index.ts';
 import type { PipelineOutput } from '../../pipeline/index.ts';
@@ -132,8 +132,7 @@ test('micro-batching: concurrent rows share a model call, bounded by size; resul
 });
 
 test('models are content-addressed under <data>/metadata/model: installed, verified, damage refused', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'gb-model-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = await scratchDir(t);
   const messages: string[] = [];
   const pipeline = await createPipeline({ key: KEY, modelDir: dir, log: (m) => messages.push(m) });
   const id = pipeline.modelId!;

@@ -191,13 +191,20 @@ export function flowIdText(id: bigint): string {
   return id.toString(16).padStart(16, '0');
 }
 
-/** "10.0.0.1:6653", "[fd00::1]:6653" or a bare address, to the address. */
-function hostOf(address: string): string | undefined {
+/**
+ * The host of a control connection's "address:port" ("10.0.0.1:6653", "[fd00::1]:6653", or
+ * Node's unbracketed "fd00::1:6653" / "::ffff:10.0.0.1:6653"), IPv4-mapped addresses as IPv4.
+ */
+export function hostOf(address: string): string | undefined {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
-  if (bracketed) return bracketed[1];
-  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::\d+)?$/.exec(address);
-  if (v4) return v4[1];
-  return parseIP(address) ? address : undefined;
+  const withPort = /^(.+):\d{1,5}$/.exec(address);
+  const candidates = [bracketed?.[1], withPort?.[1], address];
+  for (const candidate of candidates) {
+    if (candidate === undefined) continue;
+    const host = candidate.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+    if (parseIP(host)) return host;
+  }
+  return undefined;
 }
 
 function compact<T extends object>(o: T): T {

@@ -4,6 +4,7 @@ import { createPipeline } from '../../pipeline/index.ts';
 import type { FlowFact, PipelineOutput } from '../../pipeline/index.ts';
 import { ethernet, ipv4, ipv6, tcp, udp, ETH_IPV4, ETH_IPV6, PROTO_TCP, PROTO_UDP } from '../../pipeline/frame-builder.ts';
 import { assertValidEvents, isValidEvent } from './schema.ts';
+import { hostOf } from '../../pipeline/event-builder.ts';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 const dp = 0xabcdn;
@@ -112,4 +113,12 @@ test('the schema rejects what the pipeline must never write', (t) => {
   t.false(isValidEvent({ ...base, payload: 'x' }), 'unknown top-level field');
   t.false(isValidEvent({ ...base, observer: { ip: '10.0.0.1' } }), 'an address in drop mode');
   t.false(isValidEvent({ ...base, ghostbridge: { ...base.ghostbridge, privacy: { mode: 'pseudonymize' } } }), 'pseudonymize without key_id');
+});
+
+test('the switch address is read from every form Node gives, port removed, IPv4-mapped unmapped', (t) => {
+  t.is(hostOf('10.0.0.1:6653'), '10.0.0.1');
+  t.is(hostOf('[fd00::1]:6653'), 'fd00::1');
+  t.is(hostOf('fd00::1:40000'), 'fd00::1');
+  t.is(hostOf('::ffff:127.0.0.1:51234'), '127.0.0.1');
+  t.is(hostOf('/run/openvswitch/br0.mgmt'), undefined);
 });

@@ -1,0 +1,138 @@
+// Packet-ins answered per second and round-trip latency, cbench style: 16 emulated switches
+// (bench/ofgen.ts) against the controller in its own process, first forwarding alone, then
+// `ghostbridge run` with every flow logged and vectorized. Also the controller's resident
+// memory over a sustained run. Environment: GB_BENCH_SECONDS (throughput window, default 10),
+// GB_BENCH_SOAK_SECONDS (memory run, default 60), GB_BENCH_DEPTH (outstanding per switch).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmulatedSwitch, percentileUs } from './ofgen.ts';
+
+const SWITCHES = 16;
+const SECONDS = Number(process.env.GB_BENCH_SECONDS ?? 10);
+const SOAK = Number(process.env.GB_BENCH_SOAK_SECONDS ?? 60);
+const DEPTH = Number(process.env.GB_BENCH_DEPTH ?? 256);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startController(kind: 'forwarding' | 'full', port: number, dataDir: string): Promise<ChildProcess> {
+  const listen = `tcp:127.0.0.1:${port}`;
+  const args = kind === 'forwarding'
+    ? [join(root, 'bench/forward-controller.ts'), listen]
+    : [join(root, 'cli/ghostbridge.ts'), 'run', '--data', dataDir, '--listen', listen, '--stats-interval', '0', '--log-level', 'info'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('ghostbridge running')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`controller exited (${code}) before it was ready`)));
+  });
+  child.stdout!.resume();
+  return child;
+}
+
+async function connectSwitches(port: number): Promise<EmulatedSwitch[]> {
+  const sws = Array.from({ length: SWITCHES }, (_, i) => new EmulatedSwitch(port, i + 1));
+  await Promise.all(sws.map((s) => s.up));
+  await Promise.all(sws.map((s) => s.learnHosts()));
+  return sws;
+}
+
+/** Answered per second over `seconds`, after a 2 s warm-up; samples RSS every second. */
+async function throughput(sws: EmulatedSwitch[], pid: number, seconds: number, rss: number[]): Promise<number> {
+  for (const s of sws) s.startThroughput(DEPTH);
+  await sleep(2_000);
+  const count = () => sws.reduce((n, s) => n + s.stats.answered, 0);
+  const start = count();
+  const t0 = performance.now();
+  for (let i = 0; i < seconds; i++) {
+    await sleep(1_000);
+    rss.push(rssMiB(pid));
+  }
+  const rate = ((count() - start) * 1000) / (performance.now() - t0);
+  for (const s of sws) s.stop();
+  await sleep(500);
+  return rate;
+}
+
+async function latency(sw: EmulatedSwitch): Promise<{ p50: number; p99: number; n: number }> {
+  sw.startLatency();
+  await sleep(1_000);
+  sw.recordLatency = true;
+  await sleep(5_000);
+  sw.stop();
+  sw.recordLatency = false;
+  const l = sw.stats.latenciesNs;
+  return { p50: percentileUs(l, 50), p99: percentileUs(l, 99), n: l.length };
+}
+
+interface Row {
+  mode: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  rss: string;
+}
+
+async function measure(kind: 'forwarding' | 'full'): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
+  const port = await freePort();
+  const child = await startController(kind, port, join(dir, 'data'));
+  try {
+    const sws = await connectSwitches(port);
+    const rss: number[] = [];
+    const rate = await throughput(sws, child.pid!, SECONDS, rss);
+    const lat = await latency(sws[0]);
+    for (const s of sws) s.close();
+    return { mode: kind === 'forwarding' ? 'forwarding alone' : 'full pipeline (run: events logged + vectorized)', rate, p50: lat.p50, p99: lat.p99, rss: `${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MiB` };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function soak(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
+  const port = await freePort();
+  const child = await startController('forwarding', port, join(dir, 'data'));
+  try {
+    const sws = await connectSwitches(port);
+    const rss: number[] = [];
+    const rate = await throughput(sws, child.pid!, SOAK, rss);
+    for (const s of sws) s.close();
+    const tenth = Math.max(1, Math.floor(rss.length / 10));
+    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB`;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const rows = [await measure('forwarding'), await measure('full')];
+console.log(`${SWITCHES} emulated switches, ${DEPTH} packet-ins outstanding each (throughput, ${SECONDS} s); latency: 1 switch, 1 outstanding, 5 s`);
+console.log('| mode | packet-ins answered/s | p50 µs | p99 µs | controller RSS |');
+console.log('|---|---:|---:|---:|---|');
+for (const r of rows) console.log(`| ${r.mode} | ${Math.round(r.rate).toLocaleString('en')} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss} |`);
+if (SOAK > 0) console.log(`memory, forwarding alone: ${await soak()}`);
+process.exit(0);

@@ -60,24 +60,30 @@ const SEQ_BYTES = Buffer.from(SEQ_PREFIX);
 const PREV_BYTES = Buffer.from(PREV_PREFIX);
 const HASH_BYTES = Buffer.from(HASH_PREFIX);
 
+/** Whether buf holds `lit` at `at`; a plain loop beats Buffer#compare for a few bytes. */
+function holds(buf: Buffer, at: number, lit: Buffer): boolean {
+  for (let k = 0; k < lit.length; k++) if (buf[at + k] !== lit[k]) return false;
+  return true;
+}
+
 /**
  * Reads seq, prev and hash of the line buf[start, end) (end at its newline), or returns
  * null if the line is not framed as the log writes it. Does not check the hash.
  */
 export function frameLine(buf: Buffer, start: number, end: number): LineFrame | null {
   if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return null;
-  if (buf.compare(SEQ_BYTES, 0, SEQ_BYTES.length, start, start + SEQ_BYTES.length) !== 0) return null;
+  if (!holds(buf, start, SEQ_BYTES)) return null;
   let i = start + SEQ_BYTES.length;
   let seq = 0;
   const digitsStart = i;
   for (let c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) seq = seq * 10 + (c - 0x30);
   if (i === digitsStart || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1)) return null;
-  if (buf.compare(PREV_BYTES, 0, PREV_BYTES.length, i, i + PREV_BYTES.length) !== 0) return null;
+  if (!holds(buf, i, PREV_BYTES)) return null;
   const prevStart = i + PREV_BYTES.length;
   if (buf[prevStart + 64] !== 0x22) return null;
   const bodyEnd = end - TAIL_LENGTH;
   if (bodyEnd < prevStart + 65) return null;
-  if (buf.compare(HASH_BYTES, 0, HASH_BYTES.length, bodyEnd, bodyEnd + HASH_BYTES.length) !== 0) return null;
+  if (!holds(buf, bodyEnd, HASH_BYTES)) return null;
   if (buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return null;
   return {
     seq,

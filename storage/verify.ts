@@ -3,28 +3,19 @@
 // byte offset) and what it names (last seq, byte length, tip, Merkle root); and every block
 // snapshot against its header and the log. The log walk stops at the first problem and
 // names it; snapshots are checked one by one after it.
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { KeyObject } from 'node:crypto';
-import { bodyHash, frameLine, GENESIS } from './line.ts';
-import { lineChunks } from './line-scan.ts';
-import { MerkleFrontier } from './merkle.ts';
-import { headerFile, headerSealProblem, listHeaderFiles, snapshotName, type BlockHeader } from './block-header.ts';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { GENESIS } from './line.ts';
+import { headerFile, listHeaderFiles, snapshotName, type BlockHeader } from './block-header.ts';
+import { walkRange, type Problem, type WalkRange, type WalkResult } from './log-walk.ts';
 import { listSnapshots, type SnapshotEntry } from './backend.ts';
 import { layout, NOT_EVIDENCE, readConfig, type Layout } from './layout.ts';
 import { loadPublicKey } from './signing.ts';
 import { publicKeyPath } from './init.ts';
 import { seqAt } from './recover.ts';
 import { fileExtents, unsharedRanges } from './extents.ts';
-
-export interface Problem {
-  /** The first bad (or missing) seq, when the problem is in the log. */
-  seq?: number;
-  /** The block whose header or snapshot is wrong. */
-  block?: number;
-  snapshot?: string;
-  message: string;
-}
 
 export interface VerifyReport {
   ok: boolean;
@@ -41,6 +32,24 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** A public key (PEM) to trust instead of the one published in <data>/metadata. */
   publicKey?: string | Buffer;
+  /** Worker threads for the log walk; default: one per CPU for logs of 64 MB or more, else none. */
+  threads?: number;
+  /** Bytes of whole blocks per worker task (default: the log over 4 × threads, at least 8 MB). */
+  rangeBytes?: number;
+}
+
+export type { Problem };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const COUNT = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/** Types only; what the values mean is checked against the log and the signature. */
+function wellFormed(h: BlockHeader): boolean {
+  return (
+    COUNT(h.index) && COUNT(h.firstSeq) && COUNT(h.lastSeq) && COUNT(h.byteOffset) && COUNT(h.byteLength) &&
+    [h.prevBlockHash, h.tip, h.merkleRoot, h.hash].every((x) => typeof x === 'string' && HEX64.test(x)) &&
+    typeof h.signature === 'string' && typeof h.time === 'string' && (h.model === null || typeof h.model === 'string')
+  );
 }
 
 function loadHeaders(l: Layout, problems: Problem[]): BlockHeader[] {
@@ -50,82 +59,20 @@ function loadHeaders(l: Layout, problems: Problem[]): BlockHeader[] {
       problems.push({ block: headers.length, message: `block ${headers.length}: header file ${headerFile(l.blocks, headers.length)} is missing` });
       break;
     }
+    let h: BlockHeader;
     try {
-      headers.push(JSON.parse(readFileSync(f.path, 'utf8')) as BlockHeader);
+      h = JSON.parse(readFileSync(f.path, 'utf8')) as BlockHeader;
     } catch (err) {
       problems.push({ block: f.index, message: `block ${f.index}: header is not valid JSON (${(err as Error).message})` });
       break;
     }
+    if (!wellFormed(h)) {
+      problems.push({ block: f.index, message: `block ${f.index}: header fields are missing or of the wrong type` });
+      break;
+    }
+    headers.push(h);
   }
   return headers;
-}
-
-/** Checks of a header that do not need the log: seal and links to the previous block. */
-function headerProblem(h: BlockHeader, i: number, prev: BlockHeader | undefined, key: KeyObject): string | null {
-  if (h.index !== i) return `its index is ${h.index}`;
-  const seal = headerSealProblem(h, key);
-  if (seal) return seal;
-  const prevHash = prev ? prev.hash : GENESIS;
-  if (h.prevBlockHash !== prevHash) return 'its previous block hash does not match the previous header';
-  if (h.firstSeq !== (prev ? prev.lastSeq + 1 : 0)) return `its first seq ${h.firstSeq} does not follow the previous block`;
-  if (h.byteOffset !== (prev ? prev.byteOffset + prev.byteLength : 0)) return `its byte offset ${h.byteOffset} does not follow the previous block`;
-  if (!(h.lastSeq >= h.firstSeq) || !(h.byteLength > 0)) return 'it covers no events';
-  return null;
-}
-
-interface LogWalk {
-  events: number;
-  bytes: number;
-  problem: Problem | null;
-  torn: boolean;
-}
-
-function walkLog(fd: number, size: number, headers: BlockHeader[], key: KeyObject): LogWalk {
-  let seq = 0;
-  let prev = GENESIS;
-  let b = 0; // the block the next line belongs to
-  let frontier = new MerkleFrontier();
-  let torn = false;
-  const blockProblem = (message: string): LogWalk => ({ events: seq, bytes: 0, torn, problem: { block: b, message: `block ${b}: ${message}` } });
-  const startBlock = (): string | null => (b < headers.length ? headerProblem(headers[b], b, headers[b - 1], key) : null);
-
-  let bad = startBlock();
-  if (bad) return blockProblem(bad);
-  for (const { buf, length, offset } of lineChunks(fd, 0, size, () => (torn = true))) {
-    for (let s = 0; s < length; ) {
-      const e = buf.indexOf(10, s);
-      const f = frameLine(buf, s, e);
-      let message: string | null = null;
-      if (!f) message = 'the line is not a log line (framing broken)';
-      else if (f.seq !== seq) message = `found seq ${f.seq} where seq ${seq} belongs${f.seq > seq ? ` (seq ${seq} is missing or moved)` : ''}`;
-      else if (f.prev !== prev) message = 'its prev does not match the hash of the line before';
-      else if (bodyHash(buf, s, f.bodyEnd) !== f.hash) message = 'its hash does not match its content';
-      if (message) return { events: seq, bytes: offset + s, torn, problem: { seq, message: `seq ${seq} (byte ${offset + s}): ${message}` } };
-      const h = headers[b];
-      if (h) {
-        const end = offset + e + 1;
-        frontier.push(f!.hash);
-        if (seq === h.lastSeq) {
-          if (end !== h.byteOffset + h.byteLength) return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, the line of seq ${seq} at ${end}`);
-          if (f!.hash !== h.tip) return blockProblem(`its tip is not the hash of seq ${seq}`);
-          if (frontier.root() !== h.merkleRoot) return blockProblem('its Merkle root does not match the events it covers');
-          b++;
-          frontier = new MerkleFrontier();
-          bad = startBlock();
-          if (bad) return blockProblem(bad);
-        } else if (end >= h.byteOffset + h.byteLength) {
-          return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength} before its last seq ${h.lastSeq}`);
-        }
-      }
-      prev = f!.hash;
-      seq++;
-      s = e + 1;
-    }
-  }
-  if (b < headers.length) {
-    return { events: seq, bytes: size, torn, problem: { seq, block: b, message: `seq ${seq} is missing: the log ends there but block ${b} covers up to seq ${headers[b].lastSeq}` } };
-  }
-  return { events: seq, bytes: size, torn, problem: null };
 }
 
 /** Every regular file under `dir`, as paths relative to it. */
@@ -201,18 +148,90 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
   return null;
 }
 
-export function verify(dir: string, opts: VerifyOptions = {}): VerifyReport {
+/** Splits the log into ranges of whole blocks of about `target` bytes, then the open tail. */
+function planRanges(headers: BlockHeader[], fileSize: number, target: number): WalkRange[] {
+  const ranges: WalkRange[] = [];
+  const open = (i: number): WalkRange => {
+    const before = headers[i - 1] ?? null;
+    const start = before ? before.byteOffset + before.byteLength : 0;
+    return { start, end: start, fileSize, seq: before ? before.lastSeq + 1 : 0, prev: before ? before.tip : GENESIS, blocks: [], before };
+  };
+  let r = open(0);
+  headers.forEach((h, i) => {
+    r.blocks.push(h);
+    r.end = h.byteOffset + h.byteLength;
+    if (r.end - r.start >= target || i === headers.length - 1) {
+      ranges.push(r);
+      r = open(i + 1);
+    }
+  });
+  r.end = Math.max(fileSize, r.start);
+  ranges.push(r);
+  return ranges;
+}
+
+/** Walks the ranges on worker threads; results come back in range order. */
+async function walkInWorkers(path: string, ranges: WalkRange[], publicKey: string, threads: number): Promise<WalkResult[]> {
+  const results: WalkResult[] = new Array(ranges.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(threads, ranges.length) }, () => new Worker(new URL('./verify-worker.ts', import.meta.url)));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const send = () => {
+              if (next >= ranges.length) return resolve();
+              const id = next++;
+              w.postMessage({ id, path, publicKey, range: ranges[id] });
+            };
+            w.on('message', (m: { id: number; result: WalkResult }) => {
+              results[m.id] = m.result;
+              send();
+            });
+            w.on('error', reject);
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+export async function verify(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const l = layout(dir);
   readConfig(dir);
-  const key = loadPublicKey(opts.publicKey ?? readFileSync(publicKeyPath(dir)));
+  const publicKey = (opts.publicKey ?? readFileSync(publicKeyPath(dir))).toString();
+  const key = loadPublicKey(publicKey);
   const problems: Problem[] = [];
   const notes: string[] = [];
   const headers = loadHeaders(l, problems);
+  const fileSize = statSync(l.log).size;
+  const threads = opts.threads ?? (fileSize >= 64 << 20 ? availableParallelism() : 1);
+  const ranges = planRanges(headers, fileSize, opts.rangeBytes ?? Math.max(8 << 20, fileSize / (threads * 4)));
+
+  // In order, the first range with a problem holds the first bad point: every range before
+  // it checked out, so the seq and prev it assumed were right.
+  let results: WalkResult[];
+  if (threads > 1) results = await walkInWorkers(l.log, ranges, publicKey, threads);
+  else {
+    results = [];
+    for (const r of ranges) {
+      const w = walkRange(l.log, r, key);
+      results.push(w);
+      if (w.problem) break;
+    }
+  }
+  const firstBad = results.findIndex((w) => w.problem);
+  const checked = firstBad < 0 ? results : results.slice(0, firstBad + 1);
+  const events = checked.reduce((n, w) => n + w.lines, 0);
+  if (firstBad >= 0) problems.unshift(results[firstBad].problem!);
+  if (results.at(-1)?.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
+
   const fd = openSync(l.log, 'r');
   try {
-    const walk = walkLog(fd, fstatSync(fd).size, headers, key);
-    if (walk.problem) problems.unshift(walk.problem);
-    if (walk.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
     const snapshots = listSnapshots(l);
     for (const s of snapshots) {
       if (s.index === headers.length) {
@@ -223,9 +242,8 @@ export function verify(dir: string, opts: VerifyOptions = {}): VerifyReport {
       const problem = checkSnapshot(l, s, headers, fd);
       if (problem) problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${problem}` });
     }
-    return { ok: problems.length === 0, events: walk.events, bytes: walk.bytes, blocks: headers.length, snapshots: snapshots.length, problems, notes };
+    return { ok: problems.length === 0, events, bytes: firstBad < 0 ? fileSize : ranges[firstBad].start, blocks: headers.length, snapshots: snapshots.length, problems, notes };
   } finally {
     closeSync(fd);
   }
 }
-

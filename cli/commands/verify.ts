@@ -16,10 +16,10 @@ export const verifyCommand: CommandModule<object, Args> = {
     y
       .option('data', { type: 'string', demandOption: true, describe: 'the data directory' })
       .option('public-key', { type: 'string', describe: 'trust this public key (PEM) rather than the one in <data>/metadata' }),
-  handler: (args) => {
+  handler: async (args) => {
     const started = performance.now();
     const pin = args['public-key'];
-    const r = verify(args.data, { publicKey: pin ? readFileSync(pin) : undefined });
+    const r = await verify(args.data, { publicKey: pin ? readFileSync(pin) : undefined });
     const seconds = (performance.now() - started) / 1000;
     for (const n of r.notes) console.log(`note: ${n}`);
     if (!r.ok) {

@@ -55,7 +55,7 @@ test('a cut takes a read-only snapshot named by the block hash, holding exactly 
   const h1 = (await log.cutBlock({ model: null }))!;
   t.like(h1, { index: 1, firstSeq: 500, lastSeq: 500, byteOffset: h.byteLength, prevBlockHash: h.hash, model: null });
   await log.close();
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('cuts taken while appends stream in never split a line, and everything verifies', async (t) => {
@@ -77,7 +77,7 @@ test('cuts taken while appends stream in never split a line, and everything veri
   t.true(made >= 3, `${made} cuts`);
   t.is(snaps.length, made);
   for (const s of snaps) t.is(readFileSync(join(dir, '.snapshots', s, 'events.jsonl')).at(-1), 0x0a);
-  const r = verify(dir);
+  const r = (await verify(dir));
   t.deepEqual(r.problems, []);
   t.is(r.snapshots, made);
 });
@@ -92,7 +92,7 @@ test('cuts happen every N events and on a timer; retention keeps the last K snap
   const headers = readdirSync(join(dir, 'metadata', 'blocks'));
   t.true(headers.length >= 5, `${headers.length} headers`);
   t.is(readdirSync(join(dir, '.snapshots')).length, 3);
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 
   const timed = await openEventLog({ dir, blocks: { everyMs: 50 } });
   await timed.append([flowEvent(1000)]);
@@ -113,7 +113,7 @@ test('an interrupted cut (orphan snapshot, half-written header) is repaired at t
   // What a crash between the snapshot and the header's rename leaves behind.
   await execa('btrfs', ['subvolume', 'snapshot', '-r', dir, join(dir, '.snapshots', 'block-1-0badc0de')]);
   writeFileSync(join(dir, 'metadata', 'blocks', '00000001.json.tmp'), '{"index":1,');
-  t.regex(verify(dir).notes.join(), /unfinished cut/);
+  t.regex((await verify(dir)).notes.join(), /unfinished cut/);
   log = await openEventLog({ dir });
   t.deepEqual(log.repairs.sort(), ['removed the orphan snapshot block-1-0badc0de', 'removed the unfinished header 00000001.json.tmp']);
   const h = (await log.cutBlock())!;
@@ -121,7 +121,7 @@ test('an interrupted cut (orphan snapshot, half-written header) is repaired at t
   await log.close();
   t.false(existsSync(join(dir, '.snapshots', 'block-1-0badc0de')));
   t.true(existsSync(join(dir, '.snapshots', snapshotName(h))));
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('a cut interrupted between its header and its snapshot is completed at the next start', async (t) => {
@@ -140,7 +140,7 @@ test('a cut interrupted between its header and its snapshot is completed at the 
   t.deepEqual(log.repairs, ['completed the interrupted cut of block 1']);
   await log.close();
   t.true(await isReadOnly(join(dir, '.snapshots', snapshotName(h1))));
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 
   // A power loss could leave that header empty: it is removed and block 1 is cut again.
   await execa('btrfs', ['subvolume', 'delete', join(dir, '.snapshots', snapshotName(h1))]);
@@ -150,7 +150,7 @@ test('a cut interrupted between its header and its snapshot is completed at the 
   t.is(log.lastBlock?.hash, h0.hash);
   t.like(await log.cutBlock(), { index: 1, firstSeq: 20, lastSeq: 39 });
   await log.close();
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('block cut and list from the CLI; proof prints a proof that checks, and a forged one fails', async (t) => {
@@ -195,5 +195,5 @@ test('the directory backend keeps headers only and still verifies', async (t) =>
   await log.close();
   t.false(existsSync(join(dir, '.snapshots')));
   t.is(readdirSync(join(dir, 'metadata', 'blocks')).length, 1);
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });

@@ -44,13 +44,13 @@ test(`${KILLS} SIGKILLs under load: verify passes, fsynced events survive, seq h
     for (const m of out.matchAll(/^repaired (.*)$/gm)) repairs.push(m[1]);
     t.notRegex(out, /^error /m);
 
-    const report = verify(dir);
+    const report = (await verify(dir));
     t.deepEqual(report.problems, [], `run ${k}`);
     t.true(report.events > maxDurable, `run ${k}: ${report.events} events on disk, ${maxDurable} reported durable`);
     t.true(report.events >= events, `run ${k}: the log never shrinks`);
     events = report.events;
   }
-  const last = verify(dir);
+  const last = (await verify(dir));
   t.true(last.blocks > 0 && last.snapshots > 0);
   t.log(`${events} events, ${last.blocks} blocks, ${last.snapshots} snapshots kept, repairs at start: ${repairs.length ? repairs.join('; ') : 'none'}`);
 });

@@ -28,7 +28,7 @@ test('concurrent appends get gapless seqs in call order, chained, and each lands
     t.deepEqual(l.source, flowEvent(i).source);
     if (i > 0) t.is(l.prev, lines[i - 1].hash);
   });
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('reads by seq, from a seq, and by time range return the stored events', async (t) => {
@@ -69,7 +69,7 @@ test('an invalid event rejects the whole call with a clear error and appends not
   t.deepEqual(await log.append([flowEvent(1)]), { firstSeq: 1, lastSeq: 1 });
   await log.close();
   t.is(readFileSync(join(dir, 'events.jsonl')).length > before.length, true);
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('fsync durability resolves only once the covering fsync is done', async (t) => {
@@ -131,13 +131,13 @@ test('a torn last line is cut off on open and seq continues without a gap', asyn
   const file = join(dir, 'events.jsonl');
   const whole = statSync(file).size;
   appendFileSync(file, '{"seq":10,"prev":"ab12');
-  t.deepEqual(verify(dir).notes.length, 1);
+  t.deepEqual((await verify(dir)).notes.length, 1);
   log = await openEventLog({ dir });
   t.regex(log.repairs.join(), /torn last line of 22 bytes/);
   t.is(statSync(file).size, whole);
   t.deepEqual(await log.append([flowEvent(10)]), { firstSeq: 10, lastSeq: 10 });
   await log.close();
-  t.true(verify(dir).ok);
+  t.true((await verify(dir)).ok);
 });
 
 test('a damaged (not torn) last line stops the writer from extending it', async (t) => {

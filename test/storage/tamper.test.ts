@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeLine } from '../../storage/line.ts';
-import { initData, openEventLog, verify, snapshotName, listHeaderFiles, readHeader, layout } from '../../storage/index.ts';
+import { initData, openEventLog, verify, snapshotName, listHeaderFiles, readHeader, layout, type VerifyOptions, type VerifyReport } from '../../storage/index.ts';
 import { flowEvent } from './events.ts';
 import { useBtrfs } from './btrfs-fixture.ts';
 import type { ExecutionContext } from 'ava';
@@ -20,7 +20,7 @@ async function build(t: ExecutionContext): Promise<string | null> {
   const log = await openEventLog({ dir, blocks: { everyEvents: 100 } });
   for (let i = 0; i < 650; i += 10) await log.append(Array.from({ length: 10 }, (_, j) => flowEvent(i + j)));
   await log.close();
-  const r = verify(dir);
+  const r = (await verifyBoth(t, dir));
   t.true(r.ok, JSON.stringify(r.problems));
   t.is(r.blocks, 6);
   t.is(r.snapshots, 6);
@@ -30,6 +30,14 @@ async function build(t: ExecutionContext): Promise<string | null> {
 /** The index of the block that holds `seq`. */
 function blockOf(dir: string, seq: number): number {
   return listHeaderFiles(layout(dir).blocks).map((f) => readHeader(f.path)).find((h) => h.firstSeq <= seq && seq <= h.lastSeq)!.index;
+}
+
+/** verify in this thread, and on worker threads with one block per task: same report. */
+async function verifyBoth(t: ExecutionContext, dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const inline = await verify(dir, { ...opts, threads: 1 });
+  const parallel = await verify(dir, { ...opts, threads: 2, rangeBytes: 1 });
+  t.deepEqual(parallel.problems, inline.problems);
+  return inline;
 }
 
 const logPath = (dir: string) => join(dir, 'events.jsonl');
@@ -47,7 +55,7 @@ test('a changed byte names its seq', async (t) => {
   const l = lines(dir);
   l[250] = l[250].replace('"packets":250', '"packets":251');
   writeFileSync(logPath(dir), l.join(''));
-  const r = verify(dir);
+  const r = (await verifyBoth(t, dir));
   t.like(r.problems[0], { seq: 250 });
   t.regex(r.problems[0].message, /hash does not match its content/);
   await cliSays(t, dir, /FAILED: seq 250 .*hash does not match/);
@@ -59,7 +67,7 @@ test('a byte changed in the open tail (no block yet) names its seq too', async (
   const l = lines(dir);
   l[640] = l[640].replace('"flow.update"', '"flow.updatE"');
   writeFileSync(logPath(dir), l.join(''));
-  t.like(verify(dir).problems[0], { seq: 640 });
+  t.like((await verifyBoth(t, dir)).problems[0], { seq: 640 });
 });
 
 test('a deleted line names the missing seq', async (t) => {
@@ -68,8 +76,8 @@ test('a deleted line names the missing seq', async (t) => {
   const l = lines(dir);
   l.splice(300, 1);
   writeFileSync(logPath(dir), l.join(''));
-  t.like(verify(dir).problems[0], { seq: 300 });
-  t.regex(verify(dir).problems[0].message, /found seq 301 where seq 300 belongs \(seq 300 is missing or moved\)/);
+  t.like((await verifyBoth(t, dir)).problems[0], { seq: 300 });
+  t.regex((await verifyBoth(t, dir)).problems[0].message, /found seq 301 where seq 300 belongs \(seq 300 is missing or moved\)/);
   await cliSays(t, dir, /FAILED: seq 300 .*missing/);
 });
 
@@ -79,7 +87,7 @@ test('two swapped lines name the first of them', async (t) => {
   const l = lines(dir);
   [l[410], l[411]] = [l[411], l[410]];
   writeFileSync(logPath(dir), l.join(''));
-  t.regex(verify(dir).problems[0].message, /^seq 410 .*found seq 411 where seq 410 belongs/);
+  t.regex((await verifyBoth(t, dir)).problems[0].message, /^seq 410 .*found seq 411 where seq 410 belongs/);
   await cliSays(t, dir, /FAILED: seq 410/);
 });
 
@@ -88,7 +96,7 @@ test('a truncation inside a block names the first missing seq and the block', as
   if (!dir) return;
   const l = lines(dir);
   truncateSync(logPath(dir), Buffer.byteLength(l.slice(0, 350).join('')));
-  const p = verify(dir).problems[0];
+  const p = (await verifyBoth(t, dir)).problems[0];
   const b = blockOf(dir, 350);
   t.like(p, { seq: 350, block: b });
   await cliSays(t, dir, new RegExp(`FAILED: seq 350 is missing: the log ends there but block ${b}`));
@@ -99,7 +107,7 @@ test('an edited header names its block', async (t) => {
   if (!dir) return;
   const f = listHeaderFiles(layout(dir).blocks)[2].path;
   writeFileSync(f, readFileSync(f, 'utf8').replace('"model": null', '"model": "other"'));
-  t.like(verify(dir).problems[0], { block: 2, message: 'block 2: its hash does not match its contents' });
+  t.like((await verifyBoth(t, dir)).problems[0], { block: 2, message: 'block 2: its hash does not match its contents' });
   await cliSays(t, dir, /FAILED: block 2: its hash does not match/);
 });
 
@@ -117,7 +125,7 @@ test('a rewritten chain (every hash recomputed from seq 250 on) is caught by the
   }
   writeFileSync(logPath(dir), l.join(''));
   const b = blockOf(dir, 250);
-  const p = verify(dir).problems[0];
+  const p = (await verifyBoth(t, dir)).problems[0];
   t.like(p, { block: b });
   t.regex(p.message, new RegExp(`^block ${b}: `));
 });
@@ -132,7 +140,7 @@ test('a file replaced inside a read-only snapshot names the snapshot and the seq
   const file = join(snap, 'events.jsonl');
   writeFileSync(file, readFileSync(file, 'utf8').replace('"packets":120', '"packets":121'));
   await execa('btrfs', ['property', 'set', '-ts', snap, 'ro', 'true']);
-  const r = verify(dir);
+  const r = (await verifyBoth(t, dir));
   t.is(r.problems.length, 1);
   t.like(r.problems[0], { block: h.index, snapshot: snapshotName(h) });
   t.regex(r.problems[0].message, /events\.jsonl differs from the log at byte \d+ \(seq 120\)/);
@@ -148,7 +156,7 @@ test('a header replaced inside a snapshot names the snapshot', async (t) => {
   const inner = join(snap, 'metadata', 'blocks', '00000001.json');
   writeFileSync(inner, readFileSync(inner, 'utf8').replace('"model": null', '"model": "forged"'));
   await execa('btrfs', ['property', 'set', '-ts', snap, 'ro', 'true']);
-  const r = verify(dir);
+  const r = (await verifyBoth(t, dir));
   t.like(r.problems[0], { block: 4, message: `snapshot ${snapshotName(h)}: metadata/blocks/00000001.json differs from the one in the data directory` });
 });
 
@@ -156,11 +164,11 @@ test('a block re-signed with another key fails against the pinned public key', a
   const dir = await build(t);
   if (!dir) return;
   const pinned = readFileSync(join(dir, 'metadata', 'signing-key.pub.pem'));
-  const r = verify(dir, { publicKey: pinned });
+  const r = (await verifyBoth(t, dir, { publicKey: pinned }));
   t.true(r.ok);
   // An attacker who swaps in their own key and re-signs everything passes a verify that
   // trusts <data>'s own copy of the key, but not one that pins the operator's key.
   const { generateKeyPairSync } = await import('node:crypto');
   const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' });
-  t.like(verify(dir, { publicKey: other }).problems[0], { block: 0, message: 'block 0: its signature does not verify' });
+  t.like((await verifyBoth(t, dir, { publicKey: other })).problems[0], { block: 0, message: 'block 0: its signature does not verify' });
 });

@@ -66,6 +66,13 @@ async function appendRate(log: EventLog, total: number, batch: number, producers
  */
 const BULK_BLOCK = 100_000;
 
+interface Tip {
+  seq: number;
+  tip: string;
+  offset: number;
+  header: BlockHeader | null;
+}
+
 function grow(dir: string, from: Tip, upTo: number): Tip {
   const l = layout(dir);
   const key = loadSigningKey(`${dir}.signing-key.pem`);

@@ -83,6 +83,14 @@ test('the exact engine equals TensorFlow.js (cpu backend) bit for bit, and tfjs-
   };
   t.is(await initTfjs(), 'wasm');
   const wasm = await outputsOf();
+  // The pipeline's 'tfjs' engine (wasm) gives the exact engine's vectors within the same tolerance.
+  const viaTfjs = await createPipeline({ key: KEY, engine: 'tfjs' });
+  const viaExact = await createPipeline({ key: KEY });
+  const [a, b] = [await viaTfjs.process(facts), await viaExact.process(facts)];
+  let vectorGap = 0;
+  a.forEach((o, i) => o.vector?.forEach((v, k) => (vectorGap = Math.max(vectorGap, Math.abs(v - b[i]!.vector![k]!)))));
+  t.true(vectorGap < 1e-5, `tfjs engine vectors differ by ${vectorGap}`);
+  await viaTfjs.close();
   await tf.setBackend('cpu');
   const cpu = await outputsOf();
   t.is(cpu.length, mine.length);

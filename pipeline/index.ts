@@ -1,7 +1,9 @@
 // Public surface of pipeline/. Other folders import from here only.
 export type { FlowFact, FlowKey, FlowCounters, FlowEndReason, FlowId, PortInfo, FactConsumer } from './facts.ts';
 export type { Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
-export { createPipeline, DEFAULT_MODEL_DIR, modelDirOf, defaultKeyFile } from './pipeline.ts';
+export { createPipeline, modelDirOf, defaultKeyFile } from './pipeline.ts';
+export type { EventVectorizer, VectorizerOptions, Vectorized } from './event-vectorizer.ts';
+export { createVectorizer, DEFAULT_MODEL_DIR } from './event-vectorizer.ts';
 export type { EcsEvent, EventAction } from './event.ts';
 export type { PrivacyMode } from './privacy.ts';
 export { PRIVACY_MODES, Pseudonymizer } from './privacy.ts';

@@ -1,5 +1,4 @@
 // The pipeline: flow facts in; ECS events (private, no payload), vectors and anomaly scores out.
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import type { FlowFact } from './facts.ts';
 import type { EcsEvent } from './event.ts';
@@ -7,41 +6,22 @@ import { EventBuilder } from './event-builder.ts';
 import type { PrivacyMode } from './privacy.ts';
 import { Privacy } from './privacy.ts';
 import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
-import { FEATURE_COUNT, isVectorized, writeFeatures } from './features.ts';
-import { DenseModel } from './dense.ts';
-import type { ModelFiles } from './model-files.ts';
-import { modelId, readCurrentModelId, readModelDir, readStoredModel, storeModel, writeCurrentModelId } from './model-files.ts';
-import type { BatchLimits, Engine } from './vectorizer.ts';
-import { DEFAULT_BATCH_LIMITS, MicroBatcher } from './vectorizer.ts';
+import type { VectorizerOptions } from './event-vectorizer.ts';
+import { createVectorizer } from './event-vectorizer.ts';
 
-/** The model the project ships, made by pipeline/model/train-default.ts. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('./model/default/', import.meta.url));
-
-export interface PipelineOptions {
+export interface PipelineOptions extends VectorizerOptions {
   /** 'pseudonymize' (default), 'raw' or 'drop'. */
   privacy?: PrivacyMode;
   /** The 32-byte site key (raw or hex), outside <data>; created (mode 0600) if missing. */
   keyFile?: string;
   /** The key itself, instead of a key file. */
   key?: Uint8Array;
-  /** <data>/metadata/model/: models stored by id. Without it, the shipped default is used in place. */
-  modelDir?: string;
-  /** The id of the model to use; default: <modelDir>/current, else the shipped default. */
-  model?: string;
   /** false: events only, no vectors (vector and anomaly are null). */
   vectorize?: boolean;
-  /**
-   * 'exact' (default): plain Float32Array arithmetic equal to tfjs-cpu bit for bit.
-   * 'tfjs': TensorFlow.js with the wasm backend (XNNPACK; equal to 'exact' within tolerance).
-   */
-  engine?: 'exact' | 'tfjs';
-  batch?: Partial<BatchLimits>;
   /** Most live flows remembered to join start and end (oldest forgotten first). */
   flowTableLimit?: number;
   /** Most pseudonyms cached. */
   pseudonymCacheLimit?: number;
-  /** Where the pipeline says what it did (key created, model installed). */
-  log?: (message: string) => void;
 }
 
 export interface PipelineOutput {
@@ -70,28 +50,6 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-async function resolveModel(options: PipelineOptions, log: (m: string) => void): Promise<ModelFiles> {
-  const shipped = await readModelDir(DEFAULT_MODEL_DIR);
-  if (!options.modelDir) {
-    if (options.model && options.model !== modelId(shipped)) throw new Error(`model ${options.model} requested, but no model directory was given`);
-    return shipped;
-  }
-  const dir = options.modelDir;
-  let id = options.model ?? (await readCurrentModelId(dir));
-  if (id === null) {
-    id = await storeModel(dir, shipped);
-    await writeCurrentModelId(dir, id);
-    log(`installed the default vectorizer model ${id} in ${dir}`);
-  }
-  return readStoredModel(dir, id);
-}
-
-async function createEngine(files: ModelFiles, kind: 'exact' | 'tfjs'): Promise<Engine & { dispose?: () => void }> {
-  if (kind === 'exact') return new DenseModel(files);
-  const { TfjsEngine } = await import('./tfjs-engine.ts');
-  return TfjsEngine.load(files);
-}
-
 export async function createPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
   const log = options.log ?? ((m: string) => process.stderr.write(`ghostbridge pipeline: ${m}\n`));
   const mode = options.privacy ?? 'pseudonymize';
@@ -103,36 +61,21 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
   }
   const privacy = new Privacy(mode, key, options.pseudonymCacheLimit);
   const builder = new EventBuilder(privacy, options.flowTableLimit);
-  const vectorize = options.vectorize ?? true;
-  const files = vectorize ? await resolveModel(options, log) : null;
-  const engineKind = options.engine ?? 'exact';
-  const engine = files ? await createEngine(files, engineKind) : null;
-  const batcher = engine ? new MicroBatcher(engine, { ...DEFAULT_BATCH_LIMITS[engineKind], ...options.batch }) : null;
-  const id = files ? modelId(files) : null;
+  const vectorizer = (options.vectorize ?? true) ? await createVectorizer({ ...options, log }) : null;
   let closed = false;
 
   return {
-    modelId: id,
-    dimension: engine?.dimension ?? null,
+    modelId: vectorizer?.modelId ?? null,
+    dimension: vectorizer?.dimension ?? null,
     privacyMode: mode,
     get keyId() {
       return privacy.keyId;
     },
     async process(facts) {
       if (closed) throw new Error('the pipeline is closed');
-      const outputs: PipelineOutput[] = facts.map((fact) => ({ event: builder.build(fact), vector: null, anomaly: null }));
-      if (!batcher || !engine) return outputs;
-      const vectorized = outputs.filter((o) => isVectorized(o.event));
-      if (vectorized.length === 0) return outputs;
-      const features = new Float32Array(vectorized.length * FEATURE_COUNT);
-      vectorized.forEach((o, i) => writeFeatures(o.event, features, i * FEATURE_COUNT));
-      const { vectors, anomalies } = await batcher.run(features, vectorized.length);
-      const d = engine.dimension;
-      vectorized.forEach((o, i) => {
-        o.vector = vectors.slice(i * d, (i + 1) * d);
-        o.anomaly = anomalies[i]!;
-      });
-      return outputs;
+      const events = facts.map((fact) => builder.build(fact));
+      const vectors = vectorizer ? await vectorizer.vectorize(events) : null;
+      return events.map((event, i) => ({ event, vector: vectors?.[i]!.vector ?? null, anomaly: vectors?.[i]!.anomaly ?? null }));
     },
     async rotateKey(newKey) {
       const next = newKey ?? (options.keyFile ? await readKeyFile(options.keyFile) : null);
@@ -143,8 +86,7 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
     },
     async close() {
       closed = true;
-      batcher?.drain();
-      engine?.dispose?.();
+      await vectorizer?.close();
     },
   };
 }

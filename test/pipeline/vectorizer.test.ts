@@ -4,7 +4,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scratchDir } from './scratch.ts';
 import { execa } from 'execa';
-import { createPipeline, DEFAULT_MODEL_DIR, FEATURE_COUNT } from '../../pipeline/index.ts';
+import { createPipeline, createVectorizer, DEFAULT_MODEL_DIR, FEATURE_COUNT } from '../../pipeline/index.ts';
 import type { PipelineOutput } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
 import { DenseModel } from '../../pipeline/dense.ts';
@@ -154,4 +154,17 @@ test('models are content-addressed under <data>/metadata/model: installed, verif
   await writeFile(weights, bytes);
   await t.throwsAsync(createPipeline({ key: KEY, modelDir: dir }), { message: new RegExp(`model ${id} in .* is damaged`) });
   await t.throwsAsync(createPipeline({ key: KEY, modelDir: dir, model: '../etc' }), { message: /64 hex digits/ });
+});
+
+test('events read back from a JSON log re-vectorize to the same bytes (index rebuild with the model a block names)', async (t) => {
+  const dir = await scratchDir(t);
+  const pipeline = await createPipeline({ key: KEY, modelDir: dir, log: () => {} });
+  const live = await pipeline.process(facts);
+  const logged = live.map((o) => JSON.parse(JSON.stringify({ seq: 0, ...o.event, prev: 'x', hash: 'y' })));
+  const rebuild = await createVectorizer({ modelDir: dir, model: pipeline.modelId! });
+  const again = await rebuild.vectorize(logged);
+  t.is(digest(again.map((v, i) => ({ ...v, event: live[i]!.event }))), digest(live));
+  t.deepEqual(again.map((v) => v.anomaly), live.map((o) => o.anomaly));
+  await rebuild.close();
+  await pipeline.close();
 });

@@ -4,8 +4,8 @@
 import type { FlowKey } from '../pipeline/facts.ts';
 
 export interface FrameKey {
-  /** Flow-entry key without inPort; missing fields were not in the frame. */
-  key: Omit<FlowKey, 'inPort'>;
+  /** Flow-entry key; fields missing were not in the frame. */
+  key: FlowKey;
   /** Group bit of the destination MAC (broadcast or multicast). */
   dstGroup: boolean;
   /** Group bit of the source MAC: not a host address, never learned. */
@@ -51,10 +51,10 @@ const UDP = 17;
 const ICMP = 1;
 const ICMPV6 = 58;
 
-/** Returns null when the frame is shorter than an Ethernet header. */
-export function frameKey(b: Uint8Array): FrameKey | null {
+/** The key of a frame that arrived on `inPort`; null when shorter than an Ethernet header. */
+export function frameKey(b: Uint8Array, inPort: number): FrameKey | null {
   if (b.length < 14) return null;
-  const key: FrameKey['key'] = { ethDst: macAt(b, 0), ethSrc: macAt(b, 6) };
+  const key: FlowKey = { inPort, ethDst: macAt(b, 0), ethSrc: macAt(b, 6) };
   const out: FrameKey = { key, dstGroup: (b[0] & 1) === 1, srcGroup: (b[6] & 1) === 1 };
   let type = (b[12] << 8) | b[13];
   let o = 14;
@@ -86,7 +86,7 @@ export function frameKey(b: Uint8Array): FrameKey | null {
   return out;
 }
 
-function transport(b: Uint8Array, o: number, key: FrameKey['key'], icmp: number): void {
+function transport(b: Uint8Array, o: number, key: FlowKey, icmp: number): void {
   const proto = key.ipProto;
   if ((proto === TCP || proto === UDP) && b.length >= o + 4) {
     key.srcPort = (b[o] << 8) | b[o + 1];

@@ -52,25 +52,24 @@ export interface Decision {
 }
 
 export function decidePacketIn(state: Readonly<SwitchState>, config: PolicyConfig, input: PacketInInput): Decision {
-  const parsed = frameKey(input.data);
+  const parsed = frameKey(input.data, input.inPort);
   if (!parsed) return { messages: releaseBuffer(input) };
-  const { key: header, dstGroup, srcGroup } = parsed;
+  const { key, dstGroup, srcGroup } = parsed;
   const messages: OfpMessage[] = [];
   let learn: Decision['learn'];
-  const src = header.ethSrc!;
+  const src = key.ethSrc!;
   const known = state.macs.get(src);
   if (!srcGroup && known !== input.inPort) {
     learn = { mac: src, port: input.inPort };
     // The host moved: entries towards it, and from its old port, are stale.
     if (known !== undefined) messages.push(deleteFlows([{ field: 'eth_dst', value: src }]), deleteFlows([{ field: 'in_port', value: known }, { field: 'eth_src', value: src }]));
   }
-  const outPort = dstGroup ? undefined : state.macs.get(header.ethDst!);
+  const outPort = dstGroup ? undefined : state.macs.get(key.ethDst!);
   if (outPort === undefined) {
     messages.push(packetOut(input, OFPP.FLOOD));
     return { messages, learn };
   }
   if (outPort === input.inPort) return { messages: [...messages, ...releaseBuffer(input)], learn };
-  const key: FlowKey = { inPort: input.inPort, ...header };
   const id = flowIdOf(key);
   if (state.flows.has(id)) {
     // Already installed (packets that were queued behind the first): just deliver this one.

@@ -61,9 +61,9 @@ export class SimSwitch {
   }
 
   private lookup(inPort: number, frame: Uint8Array): Entry | undefined {
-    const parsed = frameKey(frame);
+    const parsed = frameKey(frame, inPort);
     if (!parsed) return undefined;
-    const fields = keyToMatch({ inPort, ...parsed.key });
+    const fields = keyToMatch(parsed.key);
     const has = (f: Match[number]) => f.field !== 'raw' && fields.some((p) => p.field === f.field && p.value === f.value);
     let best: Entry | undefined;
     for (const e of this.table) {

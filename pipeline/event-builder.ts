@@ -35,11 +35,6 @@ export class EventBuilder {
     this.#flowLimit = flowLimit;
   }
 
-  /** Flows whose start was seen and whose end was not yet. */
-  get liveFlows(): number {
-    return this.#flows.size;
-  }
-
   build(fact: FlowFact): EcsEvent {
     switch (fact.kind) {
       case 'flow.start': {

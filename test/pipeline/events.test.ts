@@ -122,3 +122,15 @@ test('the switch address is read from every form Node gives, port removed, IPv4-
   t.is(hostOf('::ffff:127.0.0.1:51234'), '127.0.0.1');
   t.is(hostOf('/run/openvswitch/br0.mgmt'), undefined);
 });
+
+test('the live-flow table is bounded: the oldest start is forgotten, its end still makes a valid record', async (t) => {
+  const pipeline = await createPipeline({ key: KEY, vectorize: false, flowTableLimit: 2 });
+  const flows = [1n, 2n, 3n].map((id, i) => tcpFlow(id, t0 + i * 1000));
+  const out = await pipeline.process([...flows.map((f) => f[0]!), ...flows.map((f) => f[2]!)]);
+  const ends = out.slice(3).map((o) => o.event);
+  assertValidEvents(t, ends);
+  t.is(ends[0]!.ghostbridge.flow!.first_packet, undefined, 'flow 1 was forgotten');
+  t.is(ends[0]!.event.start, new Date(t0 + 25_000 - 24_500).toISOString(), 'its start comes from the switch duration');
+  t.truthy(ends[1]!.ghostbridge.flow!.first_packet);
+  t.truthy(ends[2]!.ghostbridge.flow!.first_packet);
+});

@@ -17,12 +17,15 @@ function hexDigit(c: number): number {
 /** Write "aa:bb:cc:dd:ee:ff" as 6 bytes, parsed in place (the encoder's hot path). */
 export function writeMac(w: BufferWriter, text: string): void {
   if (typeof text !== 'string' || text.length !== 17) throw notMac(text);
+  w.reserve(6);
+  const buf = w.buf;
   for (let i = 0; i < 6; i++) {
     const hi = hexDigit(text.charCodeAt(i * 3));
     const lo = hexDigit(text.charCodeAt(i * 3 + 1));
     if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(i * 3 + 2) !== 58)) throw notMac(text);
-    w.u8((hi << 4) | lo);
+    buf[w.pos + i] = (hi << 4) | lo;
   }
+  w.pos += 6;
 }
 
 function notMac(text: unknown): EncodeError {

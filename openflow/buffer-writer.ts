@@ -19,9 +19,12 @@ function outOfRange(v: unknown, bits: number): EncodeError {
 export class BufferWriter {
   buf: Buffer;
   pos = 0;
+  // DataView stores skip Buffer's own argument checks, which the range checks here make redundant.
+  private dv: DataView;
 
   constructor(initialSize = 4096) {
-    this.buf = Buffer.allocUnsafe(initialSize);
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize));
+    this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   private grow(extra: number): void {
@@ -30,18 +33,25 @@ export class BufferWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.dv = new DataView(next.buffer, next.byteOffset, next.length);
+  }
+
+  /** Make room for `n` more bytes (for callers that then write `buf` directly). */
+  reserve(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(n);
   }
 
   u8(v: number): void {
     if (!(v >= 0 && v <= 0xff)) throw outOfRange(v, 8);
     if (this.pos + 1 > this.buf.length) this.grow(1);
-    this.pos = this.buf.writeUInt8(v, this.pos);
+    this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
     if (!(v >= 0 && v <= 0xffff)) throw outOfRange(v, 16);
     if (this.pos + 2 > this.buf.length) this.grow(2);
-    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    this.dv.setUint16(this.pos, v);
+    this.pos += 2;
   }
 
   u24(v: number): void {
@@ -53,13 +63,15 @@ export class BufferWriter {
   u32(v: number): void {
     if (!(v >= 0 && v <= 0xffffffff)) throw outOfRange(v, 32);
     if (this.pos + 4 > this.buf.length) this.grow(4);
-    this.pos = this.buf.writeUInt32BE(v, this.pos);
+    this.dv.setUint32(this.pos, v);
+    this.pos += 4;
   }
 
   u64(v: bigint): void {
     if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw outOfRange(v, 64);
     if (this.pos + 8 > this.buf.length) this.grow(8);
-    this.pos = this.buf.writeBigUInt64BE(v, this.pos);
+    this.dv.setBigUint64(this.pos, v);
+    this.pos += 8;
   }
 
   bytes(b: Uint8Array): void {
@@ -70,8 +82,11 @@ export class BufferWriter {
 
   zeros(n: number): void {
     if (this.pos + n > this.buf.length) this.grow(n);
-    this.buf.fill(0, this.pos, this.pos + n);
-    this.pos += n;
+    // Padding is short (1-7 bytes, at most 256 for strings): a loop beats fill()'s call cost.
+    const buf = this.buf;
+    const end = this.pos + n;
+    for (let p = this.pos; p < end; p++) buf[p] = 0;
+    this.pos = end;
   }
 
   /** A NUL-padded fixed-size string field (port names, descriptions). */
@@ -92,7 +107,7 @@ export class BufferWriter {
   /** Overwrite a 16-bit field written earlier: how lengths get filled in last. */
   patchU16(at: number, v: number): void {
     if (v > 0xffff) throw new EncodeError(`length ${v} does not fit its 16-bit field`);
-    this.buf.writeUInt16BE(v, at);
+    this.dv.setUint16(at, v);
   }
 
   /** A copy of everything written so far; the writer is then empty and ready for reuse. */

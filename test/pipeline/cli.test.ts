@@ -3,6 +3,7 @@ import test from 'ava';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scratchDir } from './scratch.ts';
+import { assertValidEvents } from './schema.ts';
 import { execa } from 'execa';
 import { createPipeline, modelDirOf } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
@@ -39,6 +40,7 @@ test('model train learns from an events.jsonl, stores the model by id, and the p
   const data = join(dir, 'data');
   const pipeline = await createPipeline({ key: new Uint8Array(32), vectorize: false });
   const events = (await pipeline.process(generateTraffic({ seed: 77, flows: 600 }))).map((o, seq) => ({ ...o.event, seq }));
+  assertValidEvents(t, events);
   const log = join(dir, 'events.jsonl');
   await writeFile(log, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   const r = await ghostbridge(['model', 'train', '--from', log, '--data', data, '--epochs', '3', '--use']);

@@ -63,6 +63,7 @@ test('key rotation takes effect from the next event, and the events record which
   const newId = await pipeline.rotateKey(new Uint8Array(32).fill(2));
   t.not(newId, oldId);
   const after = await pipeline.process(facts);
+  assertValidEvents(t, [...before, ...after].map((o) => o.event));
   t.true(before.every((o) => o.event.ghostbridge.privacy.key_id === oldId));
   t.true(after.every((o) => o.event.ghostbridge.privacy.key_id === newId));
   t.notDeepEqual(after.map((o) => o.event.source!.ip), before.map((o) => o.event.source!.ip));

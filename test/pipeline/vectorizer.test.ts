@@ -11,6 +11,7 @@ import { DenseModel } from '../../pipeline/dense.ts';
 import { MicroBatcher } from '../../pipeline/vectorizer.ts';
 import { modelId, readModelDir, readStoredModel } from '../../pipeline/model-files.ts';
 import { writeFeatures } from '../../pipeline/features.ts';
+import { assertValidEvents } from './schema.ts';
 
 const KEY = new Uint8Array(32).fill(3);
 const facts = generateTraffic({ seed: 42, flows: 400 });
@@ -27,6 +28,7 @@ test('flow events get an L2-normalized vector of the documented dimension and an
   const pipeline = await createPipeline({ key: KEY });
   t.is(pipeline.dimension, 16);
   const out = await pipeline.process([{ kind: 'switch.down', time: 0, datapathId: 1n, reason: 'test' }, ...facts.slice(0, 50)]);
+  assertValidEvents(t, out.map((o) => o.event));
   t.is(out[0]!.vector, null);
   t.is(out[0]!.anomaly, null);
   for (const o of out.slice(1)) {
@@ -114,7 +116,9 @@ test('similar flows get similar vectors, and port scans score as anomalies', asy
     return s / 400;
   };
   t.true(mean(dns, dns) > mean(dns, https) + 0.2, `dns-dns ${mean(dns, dns)} vs dns-https ${mean(dns, https)}`);
-  const scans = (await pipeline.process(generateTraffic({ seed: 9, flows: 100, scan: true }))).filter((o) => o.event.event.action === 'flow.end');
+  const scanOutputs = await pipeline.process(generateTraffic({ seed: 9, flows: 100, scan: true }));
+  assertValidEvents(t, scanOutputs.map((o) => o.event));
+  const scans = scanOutputs.filter((o) => o.event.event.action === 'flow.end');
   const median = (xs: PipelineOutput[]) => xs.map((o) => o.anomaly!).sort((a, b) => a - b)[xs.length >> 1]!;
   t.true(median(scans) > 10 * median(normal), `scan ${median(scans)} vs normal ${median(normal)}`);
 });

@@ -28,7 +28,8 @@ export const pseudonymCommand: CommandModule<object, Args> = {
     const pseudonymizer = new Pseudonymizer(await readKeyFile(keyFile));
     let failed = 0;
     for (const address of args.addresses.map(String)) {
-      const pseudonym = address.includes(':') && /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i.test(address) ? pseudonymizer.mac(address) : pseudonymizer.ip(address);
+      // Six colon-separated bytes are a MAC (never a valid IPv6 text); anything else is tried as an IP.
+      const pseudonym = pseudonymizer.mac(address) ?? pseudonymizer.ip(address);
       if (pseudonym === null) {
         console.error(`${address}: not an IPv4, IPv6 or MAC address`);
         failed++;

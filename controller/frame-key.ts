@@ -22,25 +22,14 @@ function ipv4At(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
 
-/** RFC 5952 text: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
+/**
+ * RFC 5952 text (lower case, no leading zeros, the first longest run of zero groups as
+ * "::"): the WHATWG URL host serializer writes IPv6 exactly so.
+ */
 export function ipv6At(b: Uint8Array, o: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((b[o + i] << 8) | b[o + i + 1]);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [bestAt, bestLen] = [i, j - i];
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestAt < 0) return hex.join(':');
-  return `${hex.slice(0, bestAt).join(':')}::${hex.slice(bestAt + bestLen).join(':')}`;
+  let full = '';
+  for (let i = 0; i < 16; i += 2) full += (i ? ':' : '') + ((b[o + i] << 8) | b[o + i + 1]).toString(16);
+  return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
 
 const ETH_VLAN = 0x8100;

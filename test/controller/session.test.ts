@@ -1,7 +1,7 @@
 // Sessions over real sockets with a scripted switch end (fake-switch.ts): the handshake,
 // version negotiation, keepalive, multipart assembly, bad input, reconnects, roles and
 // backpressure.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { FakeSwitch } from './fake-switch.ts';
 import { startController, until } from './harness.ts';
 import { encodeMessage, OFP_NO_BUFFER, OFPP, type FlowStats, type OfpMessage, type Port } from '../../openflow/index.ts';
@@ -83,15 +83,24 @@ test('flow stats split over REPLY_MORE parts are assembled; all-ones counters re
   t.like(updates[4], { counters: { packets: null, bytes: null } });
 });
 
-test('a packet-in becomes flow.start before its flow-mod and packet-out are sent (the consumer is awaited)', async (t) => {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  let blockNext = false;
-  const ctl = await startController({ consume: async () => (blockNext ? gate : undefined) });
+/** A controller whose fact consumer can be held shut, and one switch connected to it. */
+async function gatedSetup(t: ExecutionContext, datapathId: bigint) {
+  let open = Promise.resolve();
+  let release = () => {};
+  const gate = {
+    close: () => void (open = new Promise<void>((r) => (release = r))),
+    open: () => release(),
+  };
+  const ctl = await startController({ consume: () => open });
   t.teardown(() => ctl.stop());
-  const sw = await FakeSwitch.connect(portOf(ctl.target));
+  const sw = await FakeSwitch.connect(portOf(ctl.target), { datapathId });
   t.teardown(() => sw.close());
   await until(() => ctl.facts.some((f) => f.kind === 'switch.up'), 3_000, 'switch.up');
+  return { ctl, sw, gate };
+}
+
+test('a packet-in becomes flow.start before its flow-mod and packet-out are sent (the consumer is awaited)', async (t) => {
+  const { ctl, sw, gate } = await gatedSetup(t, 1n);
   const A = '02:00:00:00:00:0a';
   const B = '02:00:00:00:00:0b';
   const packetIn = (inPort: number, frame: Uint8Array): OfpMessage => ({
@@ -100,29 +109,22 @@ test('a packet-in becomes flow.start before its flow-mod and packet-out are sent
   });
   sw.send(packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(1000, 80))));
   await sw.waitFor((m) => m.type === 'PACKET_OUT' && m.actions.some((a) => a.type === 'OUTPUT' && a.port === OFPP.FLOOD));
-  blockNext = true;
+  gate.close();
   const reply = ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(80, 1000));
   sw.send(packetIn(2, reply));
   const start = await until(() => ctl.facts.find((f) => f.kind === 'flow.start'), 3_000, 'flow.start');
   t.deepEqual(start.kind === 'flow.start' && [...start.frame], [...reply]);
   await new Promise((r) => setTimeout(r, 200));
   t.false(sw.received.some((m) => m.type === 'FLOW_MOD' && m.priority === 100), 'nothing forwarded while the event is not recorded');
-  release();
+  gate.open();
   const mod = await sw.waitFor((m) => m.type === 'FLOW_MOD' && m.priority === 100);
   t.is(mod.type === 'FLOW_MOD' && mod.cookie, start.kind === 'flow.start' && start.flowId);
   await sw.waitFor((m) => m.type === 'PACKET_OUT' && m.actions.some((a) => a.type === 'OUTPUT' && a.port === 1));
 });
 
 test('while the consumer is busy the controller stops reading that switch (no unbounded buffering)', async (t) => {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  let block = false;
-  const ctl = await startController({ consume: async () => (block ? gate : undefined) });
-  t.teardown(() => ctl.stop());
-  const sw = await FakeSwitch.connect(portOf(ctl.target), { datapathId: 9n });
-  t.teardown(() => sw.close());
-  await until(() => ctl.facts.some((f) => f.kind === 'switch.up'), 3_000, 'switch.up');
-  block = true;
+  const { ctl, sw, gate } = await gatedSetup(t, 9n);
+  gate.close();
   sw.send({ type: 'PORT_STATUS', xid: 0, reason: 2, desc: port1 });
   await until(() => ctl.facts.some((f) => f.kind === 'port.status'), 3_000, 'port.status');
   const session = ctl.controller.datapaths.get(9n)!;
@@ -134,7 +136,7 @@ test('while the consumer is busy the controller stops reading that switch (no un
   await new Promise((r) => setTimeout(r, 500));
   t.true(session.socket.bytesRead - readBefore < 4_000_000, `read ${session.socket.bytesRead - readBefore} bytes while paused`);
   t.is(sw.received.filter((m) => m.type === 'ECHO_REPLY').length, 0);
-  release();
+  gate.open();
   await until(() => sw.received.filter((m) => m.type === 'ECHO_REPLY').length === 8000, 10_000, 'all echo replies after release');
   t.pass();
 });

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteSubvolume, snapshotReadOnly } from './btrfs.ts';
+import { SnapshotHelper } from './snapshot-helper.ts';
 import { snapshotName, type BlockHeader } from './block-header.ts';
 import type { BackendKind, Layout } from './layout.ts';
 
@@ -20,6 +21,8 @@ export interface BlockBackend {
   snapshot(header: BlockHeader): Promise<void>;
   list(): SnapshotEntry[];
   remove(entry: SnapshotEntry): Promise<void>;
+  /** Releases what the backend holds (the snapshot helper). */
+  close(): void;
 }
 
 const SNAPSHOT = /^block-(\d+)-([0-9a-f]{8})$/;
@@ -36,15 +39,24 @@ export function listSnapshots(l: Layout): SnapshotEntry[] {
 
 export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
   if (kind === 'directory') {
-    return { kind, snapshot: async () => {}, list: () => [], remove: async () => {} };
+    return { kind, snapshot: async () => {}, list: () => [], remove: async () => {}, close: () => {} };
   }
+  let helper: SnapshotHelper | null = null;
   return {
     kind,
     snapshot: async (header) => {
       mkdirSync(l.snapshots, { recursive: true });
-      await snapshotReadOnly(l.dir, join(l.snapshots, snapshotName(header)));
+      const name = snapshotName(header);
+      helper ??= new SnapshotHelper();
+      try {
+        await helper.snapshot(l.dir, l.snapshots, name);
+      } catch (err) {
+        if (!helper.unavailable) throw err;
+        await snapshotReadOnly(l.dir, join(l.snapshots, name)); // no perl: one process per snapshot
+      }
     },
     list: () => listSnapshots(l),
     remove: (entry) => deleteSubvolume(entry.path),
+    close: () => helper?.close(),
   };
 }

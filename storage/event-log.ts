@@ -144,14 +144,15 @@ export class EventLog {
     const config = readConfig(opts.dir);
     const lock = acquireLock(l.lock);
     let fd: number | null = null;
+    const backend = backendFor(config.backend, l);
     try {
       mkdirSync(l.blocks, { recursive: true });
       fd = openSync(l.log, 'a+');
-      const backend = backendFor(config.backend, l);
       const state = await recover(l, fd, backend);
       return new EventLog(opts, l, lock, fd, backend, state);
     } catch (err) {
       if (fd !== null) closeSync(fd);
+      backend.close();
       lock.release();
       throw err;
     }
@@ -267,6 +268,7 @@ export class EventLog {
     } finally {
       closeSync(this.#fd);
       closeSync(this.#indexFd);
+      this.#backend.close();
       this.#lock.release();
     }
   }

@@ -35,9 +35,9 @@ export const runCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', default: './data', describe: 'data directory (event log, blocks); initialised if new' })
-      .option('index', { type: 'string', default: './index', describe: 'vector index directory' })
+      .option('index', { type: 'string', default: './index', describe: 'vector index directory (reserved: no vector index is wired into run yet)' })
       .option('listen', { type: 'string', array: true, default: ['tcp:127.0.0.1:6653'], describe: 'tcp:HOST:PORT or ssl:HOST:PORT (IPv6 as [ADDR]); repeatable' })
-      .option('api', { type: 'string', default: '127.0.0.1:8080', describe: 'REST API address' })
+      .option('api', { type: 'string', default: '127.0.0.1:8080', describe: 'REST API address (reserved: the REST API is not wired into run yet)' })
       .option('tls-key', { type: 'string', describe: 'controller private key (PEM) for ssl: listeners' })
       .option('tls-cert', { type: 'string', describe: 'controller certificate (PEM)' })
       .option('tls-ca', { type: 'string', describe: 'CA certificate (PEM) switch certificates must be signed by' })

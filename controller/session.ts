@@ -74,7 +74,11 @@ export class Session {
   private helloSeen!: () => void;
   private readonly hello = new Promise<void>((r) => (this.helloSeen = r));
   private delivering = Promise.resolve();
+  /** Fact hand-overs not yet finished (later output must wait for them, in order). */
   private inflight = 0;
+  /** Reasons to stop reading: pending hand-overs and a full send buffer. */
+  private holds = 0;
+  private waitingDrain = false;
   private echoMissed = 0;
 
   constructor(socket: Socket, opts: SessionOptions, hooks: SessionHooks) {
@@ -192,7 +196,7 @@ export class Session {
       () => {
         if (this.closed) return;
         // While we are not reading (backpressure) the reply may simply be unread.
-        if (this.inflight > 0) return;
+        if (this.holds > 0) return;
         this.echoMissed++;
         this.log.warn({ missed: this.echoMissed }, 'echo reply missing');
         if (this.echoMissed >= this.opts.echoMisses) this.close(`no echo reply ${this.echoMissed} times in a row`);
@@ -300,20 +304,38 @@ export class Session {
       return;
     }
     this.inflight++;
-    this.socket.pause();
+    this.hold();
     this.delivering = this.delivering
       .then(() => (facts.length ? this.hooks.consumer.consume(facts) : undefined))
       .catch((err: Error) => this.log.error({ err: err.message, facts: facts.length }, 'fact consumer failed; forwarding anyway'))
       .then(() => {
+        this.inflight--;
         this.send(out);
-        if (--this.inflight === 0 && !this.closed) this.socket.resume();
+        this.release();
       });
   }
 
   private send(msgs: OfpMessage[]): void {
     if (this.closed || msgs.length === 0) return;
     for (const m of msgs) if (m.xid === 0) m.xid = this.requests.xid();
-    this.socket.write(this.wire.encode(msgs));
+    // A switch that does not read what we send gets nothing more read from it either, so
+    // our send buffer stays bounded by what one read can cause.
+    if (!this.socket.write(this.wire.encode(msgs)) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.hold();
+      this.socket.once('drain', () => {
+        this.waitingDrain = false;
+        this.release();
+      });
+    }
+  }
+
+  private hold(): void {
+    if (this.holds++ === 0) this.socket.pause();
+  }
+
+  private release(): void {
+    if (--this.holds === 0 && !this.closed) this.socket.resume();
   }
 }
 

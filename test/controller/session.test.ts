@@ -141,6 +141,28 @@ test('while the consumer is busy the controller stops reading that switch (no un
   t.pass();
 });
 
+test('a switch that stops reading gets nothing more read from it (the send buffer stays bounded)', async (t) => {
+  const ctl = await startController();
+  t.teardown(() => ctl.stop());
+  const sw = await FakeSwitch.connect(portOf(ctl.target), { datapathId: 0x77n });
+  t.teardown(() => sw.close());
+  await until(() => ctl.facts.some((f) => f.kind === 'switch.up'), 3_000, 'switch.up');
+  sw.socket.pause();
+  // 20,000 broadcasts of 1000 bytes: each is flooded back in a packet-out of the same size.
+  const frame = new Uint8Array(1000).fill(0xff, 0, 6);
+  frame.set([2, 0, 0, 0, 0, 1, 0x88, 0xb5], 6);
+  const one = encodeMessage({ type: 'PACKET_IN', xid: 0, buffer_id: OFP_NO_BUFFER, total_len: 1000, reason: 0, table_id: 0, cookie: 0n, match: [{ field: 'in_port', value: 1 }], data: frame });
+  const n = 20_000;
+  sw.sendRaw(Buffer.concat(Array.from({ length: n }, () => one)));
+  await new Promise((r) => setTimeout(r, 1_000));
+  const session = ctl.controller.datapaths.get(0x77n)!;
+  t.true(session.socket.writableLength < 2_000_000, `queued to send: ${session.socket.writableLength} bytes`);
+  t.true(session.socket.bytesRead < n * one.length, `read ${session.socket.bytesRead} of ${n * one.length} bytes`);
+  sw.socket.resume();
+  await until(() => sw.received.filter((m) => m.type === 'PACKET_OUT').length === n, 20_000, 'every packet-out once the switch reads again');
+  t.pass();
+});
+
 test('malformed input closes only that session, with OFPT_ERROR, logged with the datapath id', async (t) => {
   const ctl = await startController();
   t.teardown(() => ctl.stop());

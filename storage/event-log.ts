@@ -313,7 +313,7 @@ export class EventLog {
   }
 
   #scheduleSync(): void {
-    if (this.#syncTimer) return;
+    if (this.#syncTimer || this.#closed) return; // close() does the last fsync itself
     this.#syncTimer = setTimeout(() => {
       this.#syncTimer = null;
       this.#fsync().catch((err) => this.#opts.onError?.(err));

@@ -6,32 +6,49 @@ import type { FlowId, FlowKey } from '../pipeline/facts.ts';
 export const COOKIE_TAG = 0x47n << 56n;
 const TAG_MASK = 0xffn << 56n;
 
-/** Key fields in a fixed order: the same key always gives the same text. */
+/** Key fields in a fixed order: the same key always hashes the same. */
 const FIELDS = ['inPort', 'ethSrc', 'ethDst', 'ethType', 'vlanId', 'ipSrc', 'ipDst', 'ipProto', 'srcPort', 'dstPort', 'icmpType', 'icmpCode'] as const;
+const PRIME = 0x01000193;
 
-export function canonicalKey(key: FlowKey): string {
-  let s = '';
-  for (const f of FIELDS) s += `${key[f] ?? ''}|`;
-  return s;
+/**
+ * 53 bits of two FNV-1a hashes (different offset bases) over the key's fields, cut to
+ * 24 + 29 bits: a number that is exact as a double, so the policy's table is keyed by a
+ * number, and the cookie costs one BigInt conversion. A cryptographic hash would cost more
+ * per packet-in than everything else together; 53 bits make collisions negligible.
+ */
+export function flowHash(key: FlowKey): number {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (const f of FIELDS) {
+    const v = key[f];
+    if (typeof v === 'string') {
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        a = Math.imul(a ^ c, PRIME);
+        b = Math.imul(b ^ c, PRIME);
+      }
+    } else if (typeof v === 'number') {
+      a = Math.imul(Math.imul(a ^ (v >>> 16), PRIME) ^ (v & 0xffff), PRIME);
+      b = Math.imul(Math.imul(b ^ (v >>> 16), PRIME) ^ (v & 0xffff), PRIME);
+    }
+    // A separator, so that a field missing is not the same as a field empty or moved.
+    a = Math.imul(a ^ 0x1f, PRIME);
+    b = Math.imul(b ^ 0x1f, PRIME);
+  }
+  return ((a >>> 0) & 0x00ffffff) * 0x20000000 + ((b >>> 0) & 0x1fffffff);
 }
 
-// Two 32-bit FNV-1a hashes (different offset bases) cut to 24 + 29 bits: 53 bits fit a
-// double exactly, so the cookie costs one BigInt conversion. A cryptographic hash would cost
-// more per packet-in than everything else together; 53 bits make collisions negligible.
-function fnv1a(s: string, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+export function cookieOf(hash: number): FlowId {
+  return COOKIE_TAG | BigInt(hash);
+}
+
+/** The hash part of one of our cookies. */
+export function hashOfCookie(cookie: FlowId): number {
+  return Number(BigInt.asUintN(53, cookie));
 }
 
 export function flowIdOf(key: FlowKey): FlowId {
-  const s = canonicalKey(key);
-  const hi = fnv1a(s, 0x811c9dc5) & 0x00ffffff;
-  const lo = fnv1a(s, 0x050c5d1f) & 0x1fffffff;
-  return COOKIE_TAG | BigInt(hi * 0x20000000 + lo);
+  return cookieOf(flowHash(key));
 }
 
 /** True for cookies this controller puts on per-flow entries. */

@@ -10,7 +10,7 @@ import type { FlowId, FlowKey } from '../pipeline/facts.ts';
 import type { FlowMod, OfpMessage, PacketOut } from '../openflow/index.ts';
 import { FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, OFP_NO_BUFFER, OFPCML_NO_BUFFER, OFPG_ANY, OFPP } from '../openflow/index.ts';
 import { frameKey } from './frame-key.ts';
-import { flowIdOf } from './flow-id.ts';
+import { cookieOf, flowHash } from './flow-id.ts';
 import { keyToMatch } from './match.ts';
 
 export interface PolicyConfig {
@@ -28,8 +28,8 @@ export const DEFAULT_POLICY: PolicyConfig = { idleTimeout: 10, hardTimeout: 0, p
 export interface SwitchState {
   /** MAC address → the port it was last seen on. */
   macs: Map<string, number>;
-  /** The per-flow entries installed on the switch, by cookie. */
-  flows: Map<FlowId, FlowKey>;
+  /** The per-flow entries installed on the switch, by flowHash (their cookie's low 53 bits). */
+  flows: Map<number, FlowKey>;
 }
 
 export function emptyState(): SwitchState {
@@ -47,8 +47,8 @@ export interface Decision {
   messages: OfpMessage[];
   /** A MAC seen on a port it was not known on. */
   learn?: { mac: string; port: number };
-  /** A new per-flow entry this decision installs. */
-  install?: { id: FlowId; key: FlowKey };
+  /** A new per-flow entry this decision installs: its cookie, hash and key. */
+  install?: { id: FlowId; hash: number; key: FlowKey };
 }
 
 export function decidePacketIn(state: Readonly<SwitchState>, config: PolicyConfig, input: PacketInInput): Decision {
@@ -70,15 +70,16 @@ export function decidePacketIn(state: Readonly<SwitchState>, config: PolicyConfi
     return { messages, learn };
   }
   if (outPort === input.inPort) return { messages: [...messages, ...releaseBuffer(input)], learn };
-  const id = flowIdOf(key);
-  if (state.flows.has(id)) {
+  const hash = flowHash(key);
+  if (state.flows.has(hash)) {
     // Already installed (packets that were queued behind the first): just deliver this one.
     messages.push(packetOut(input, outPort));
     return { messages, learn };
   }
+  const id = cookieOf(hash);
   messages.push(flowAdd(config, id, key, outPort, input.bufferId));
   if (input.bufferId === OFP_NO_BUFFER) messages.push(packetOut(input, outPort));
-  return { messages, learn, install: { id, key } };
+  return { messages, learn, install: { id, hash, key } };
 }
 
 /** Makes the state change a decision describes. */
@@ -89,7 +90,7 @@ export function applyDecision(state: SwitchState, decision: Decision): void {
     if (old !== undefined) forgetFlows(state, (k) => k.ethDst === mac || (k.inPort === old && k.ethSrc === mac));
     state.macs.set(mac, port);
   }
-  if (decision.install) state.flows.set(decision.install.id, decision.install.key);
+  if (decision.install) state.flows.set(decision.install.hash, decision.install.key);
 }
 
 /** A port went away: forget its hosts and remove the entries that use it. */
@@ -106,7 +107,7 @@ export function applyPortGone(state: SwitchState, portNo: number): void {
 }
 
 function forgetFlows(state: SwitchState, stale: (k: FlowKey) => boolean): void {
-  for (const [id, k] of state.flows) if (stale(k)) state.flows.delete(id);
+  for (const [hash, k] of state.flows) if (stale(k)) state.flows.delete(hash);
 }
 
 /** The table-miss entry: everything without an entry goes to the controller, whole. */

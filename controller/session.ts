@@ -7,7 +7,7 @@ import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
 import { CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON } from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
-import { COOKIE_TAG, isOurFlowCookie } from './flow-id.ts';
+import { COOKIE_TAG, hashOfCookie, isOurFlowCookie } from './flow-id.ts';
 import { matchToKey } from './match.ts';
 import { counters, dpidText, endReason, portInfo } from './facts.ts';
 import { Requests, multipartBodies } from './requests.ts';
@@ -125,9 +125,10 @@ export class Session {
       if (!isOurFlowCookie(s.cookie)) continue;
       // An entry we did not know about was installed before a restart: adopt it, so a
       // later packet-in for it does not start it a second time.
-      const key = this.state.flows.get(s.cookie) ?? matchToKey(s.match);
+      const hash = hashOfCookie(s.cookie);
+      const key = this.state.flows.get(hash) ?? matchToKey(s.match);
       if (!key) continue;
-      this.state.flows.set(s.cookie, key);
+      this.state.flows.set(hash, key);
       facts.push({ kind: 'flow.update', time: now, datapathId: this.datapathId!, flowId: s.cookie, key, counters: counters(s.packet_count, s.byte_count), durationSeconds: s.duration_sec + s.duration_nsec / 1e9 });
     }
     this.deliver(facts, []);
@@ -265,9 +266,10 @@ export class Session {
 
   private onFlowRemoved(msg: FlowRemoved, facts: FlowFact[]): void {
     if (this.datapathId === undefined) return;
-    // The map lookup first: it answers for nearly every entry, cheaper than BigInt masking.
-    const key = this.state.flows.get(msg.cookie) ?? (isOurFlowCookie(msg.cookie) ? matchToKey(msg.match) : null);
-    this.state.flows.delete(msg.cookie);
+    if (!isOurFlowCookie(msg.cookie)) return;
+    const hash = hashOfCookie(msg.cookie);
+    const key = this.state.flows.get(hash) ?? matchToKey(msg.match);
+    this.state.flows.delete(hash);
     if (!key) return;
     facts.push({
       kind: 'flow.end', time: Date.now(), datapathId: this.datapathId, flowId: msg.cookie, key,

@@ -16,3 +16,11 @@ export type { ConsistencyProof, InclusionProof, ProofResult } from './proof-chec
 export { listHeaderFiles, readHeader, snapshotName } from './block-header.ts';
 export type { BlockHeader } from './block-header.ts';
 export { layout } from './layout.ts';
+export type { VectorIndex, VectorHit, IndexEntry, IndexIdentity } from './vector-index.ts';
+export { normalized } from './vector-index.ts';
+export { openEmbeddedIndex, EmbeddedIndex } from './embedded-index.ts';
+export { openQdrantIndex, QdrantIndex } from './qdrant-index.ts';
+export { IndexFeed } from './index-feed.ts';
+export type { FeedOptions, LogSource, RecordVectorizer } from './index-feed.ts';
+export { openVectorIndex, rebuildIndex, modelOfBlocks } from './index-rebuild.ts';
+export type { IndexBackend, IndexOptions, RebuildResult } from './index-rebuild.ts';

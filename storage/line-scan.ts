@@ -1,5 +1,5 @@
 // Reads a log file region in large chunks and hands over whole lines, so callers walk lines
-// with indexOf over one buffer instead of allocating per line.
+// with indexOf over one buffer instead of allocating per line; and finds single lines.
 import { readSync } from 'node:fs';
 
 export interface LineChunk {
@@ -40,4 +40,25 @@ export function* lineChunks(fd: number, start: number, end: number, partial?: (o
     carry = filled - last - 1;
   }
   if (carry > 0 && partial) partial(offset);
+}
+
+/** The start of the line holding byte `at`: just past the last newline before it (0 if none). */
+export function lineStartBefore(fd: number, at: number): number {
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  for (let end = at; end > 0; ) {
+    const start = Math.max(0, end - buf.length);
+    readSync(fd, buf, 0, end - start, start);
+    const i = buf.subarray(0, end - start).lastIndexOf(10);
+    if (i >= 0) return start + i + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/** The seq of the line starting at `offset`, if a log line starts there. */
+export function seqAt(fd: number, offset: number): number | null {
+  const buf = Buffer.alloc(32);
+  const n = readSync(fd, buf, 0, buf.length, offset);
+  const m = /^\{"seq":(\d+),/.exec(buf.toString('latin1', 0, n));
+  return m ? Number(m[1]) : null;
 }

@@ -1,9 +1,8 @@
 // Reads from events.jsonl: one event by seq, events from a seq on, events in a time range.
 // The sparse index takes each read to the right stride; only that part of the file is read.
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { lineChunks } from './line-scan.ts';
+import { lineChunks, seqAt } from './line-scan.ts';
 import { eventTime, SparseIndex, STRIDE } from './sparse-index.ts';
-import { seqAt } from './recover.ts';
 import { layout } from './layout.ts';
 
 /** An event as stored: the event's own fields plus seq, prev and hash. */

@@ -1,9 +1,9 @@
 // What a writer does on start before it appends: cut off a torn last line, find the tip
 // and the next seq, rebuild the Merkle state of the block being filled, bring the sparse
 // index up to date, and clean up a block cut that a crash interrupted.
-import { fstatSync, fsyncSync, ftruncateSync, readSync, unlinkSync } from 'node:fs';
+import { fstatSync, fsyncSync, ftruncateSync, unlinkSync } from 'node:fs';
 import { bodyHash, frameLine, GENESIS } from './line.ts';
-import { lineChunks } from './line-scan.ts';
+import { lineChunks, lineStartBefore, seqAt } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { lineTime, openIndexFile, SparseIndex } from './sparse-index.ts';
 import { listHeaderFiles, readHeader, removeUnfinishedHeaders, snapshotName, type BlockHeader } from './block-header.ts';
@@ -27,27 +27,6 @@ export class DamagedLogError extends Error {
     super(`${message}; run \`ghostbridge verify\` on this data directory`);
     this.name = 'DamagedLogError';
   }
-}
-
-/** Offset just past the last newline of the file (0 if none). */
-function endOfLastLine(fd: number, size: number): number {
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (let end = size; end > 0; ) {
-    const start = Math.max(0, end - buf.length);
-    readSync(fd, buf, 0, end - start, start);
-    const i = buf.subarray(0, end - start).lastIndexOf(10);
-    if (i >= 0) return start + i + 1;
-    end = start;
-  }
-  return 0;
-}
-
-/** The seq of the line starting at `offset`, if a line starts there. */
-export function seqAt(fd: number, offset: number): number | null {
-  const buf = Buffer.alloc(32);
-  const n = readSync(fd, buf, 0, buf.length, offset);
-  const m = /^\{"seq":(\d+),/.exec(buf.toString('latin1', 0, n));
-  return m ? Number(m[1]) : null;
 }
 
 /**
@@ -75,7 +54,7 @@ async function lastBlockHeader(l: Layout, backend: BlockBackend, snapshots: { in
 export async function recover(l: Layout, fd: number, backend: BlockBackend): Promise<RecoveredState> {
   const repairs: string[] = [];
   let size = fstatSync(fd).size;
-  const whole = endOfLastLine(fd, size);
+  const whole = lineStartBefore(fd, size);
   if (whole < size) {
     ftruncateSync(fd, whole);
     fsyncSync(fd);

@@ -14,7 +14,7 @@ import { listSnapshots, type SnapshotEntry } from './backend.ts';
 import { layout, NOT_EVIDENCE, readConfig, type Layout } from './layout.ts';
 import { loadPublicKey } from './signing.ts';
 import { publicKeyPath } from './init.ts';
-import { seqAt } from './recover.ts';
+import { lineStartBefore, seqAt } from './line-scan.ts';
 import { fileExtents, unsharedRanges } from './extents.ts';
 
 export interface VerifyReport {
@@ -104,19 +104,6 @@ function firstDifference(a: number, b: number, ranges: [number, number][]): numb
   return -1;
 }
 
-/** The seq of the line holding byte `at` of the log. */
-function seqOfByte(fd: number, at: number): number | null {
-  const buf = Buffer.allocUnsafe(64 * 1024);
-  for (let end = at; end > 0; ) {
-    const start = Math.max(0, end - buf.length);
-    readSync(fd, buf, 0, end - start, start);
-    const i = buf.subarray(0, end - start).lastIndexOf(10);
-    if (i >= 0) return seqAt(fd, start + i + 1);
-    end = start;
-  }
-  return seqAt(fd, 0);
-}
-
 function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logFd: number): string | null {
   const h = headers[s.index];
   if (!h || snapshotName(h) !== s.name) return 'no header names this snapshot';
@@ -129,7 +116,7 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
     if (size !== end) return `its events.jsonl has ${size} bytes, the header covers ${end}`;
     // Only the bytes the snapshot does not share on disk with the live log need reading.
     const diff = firstDifference(fd, logFd, unsharedRanges(fileExtents(snapLog), fileExtents(l.log), end));
-    if (diff >= 0) return `its events.jsonl differs from the log at byte ${diff} (seq ${seqOfByte(fd, diff) ?? '?'})`;
+    if (diff >= 0) return `its events.jsonl differs from the log at byte ${diff} (seq ${seqAt(fd, lineStartBefore(fd, diff)) ?? '?'})`;
   } finally {
     closeSync(fd);
   }

@@ -2,6 +2,7 @@
 // network namespaces: traffic passes as through a plain switch, the flow table holds the
 // entries the policy promises, and flow facts agree with what OVS counted.
 import test from 'ava';
+import { execa } from 'execa';
 import { createBridge, dumpFlows, ovsAvailable, ping, setController, waitConnected, type FlowEntry } from '../support/ovs.ts';
 import { startTransfer } from '../support/traffic.ts';
 import { prerequisite } from '../support/ci.ts';
@@ -75,4 +76,9 @@ test('three hosts: pings and a 10 MB TCP transfer pass intact, entries as promis
   t.false((await dumpFlows(br.name)).some((f) => f.cookie === fwd!.cookie), 'the entry is gone from the switch');
   // Flow stats arrived as flow.update facts with OVS's counters along the way.
   t.true(ctl.facts.some((f) => f.kind === 'flow.update' && f.flowId === fwd!.cookie && f.counters.packets! > 0n));
+
+  // A port taken off the bridge is reported.
+  await execa('ovs-vsctl', ['del-port', br.name, h3.port]);
+  const gone = await until(() => ctl.facts.find((f) => f.kind === 'port.status' && f.reason === 'delete'), 5_000, 'port.status delete');
+  t.like(gone, { port: { name: h3.port, portNo: h3.ofport } });
 });

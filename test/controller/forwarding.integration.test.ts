@@ -63,9 +63,12 @@ test('three hosts: pings and a 10 MB TCP transfer pass intact, entries as promis
   for (let i = 0; i < 10; i++) {
     await new Promise((r) => setTimeout(r, 600));
     const again = (await dumpFlows(br.name)).find((f) => f.cookie === fwd!.cookie);
-    if (settled && again && again.packets === settled.packets && again.bytes === settled.bytes) break;
+    if (!again) break;
+    const stable = settled && again.packets === settled.packets && again.bytes === settled.bytes;
     settled = again;
+    if (stable && settled.bytes >= 10 * 1024 * 1024) break;
   }
+  t.truthy(settled, 'the entry was still there after the transfer');
   const isEnd = (f: FlowFact): f is Extract<FlowFact, { kind: 'flow.end' }> => f.kind === 'flow.end' && f.flowId === fwd!.cookie;
   await until(() => ctl.facts.some(isEnd), (IDLE + 5) * 1000, 'flow.end of the transfer');
   const end = ctl.facts.find(isEnd)!;

@@ -4,7 +4,8 @@ import type { FlowId, FlowKey } from '../pipeline/facts.ts';
 
 /** The top byte of every cookie this controller writes: tells our entries from others'. */
 export const COOKIE_TAG = 0x47n << 56n;
-const TAG_MASK = 0xffn << 56n;
+/** The cookie bits that carry the tag (a cookie_mask for our entries only). */
+export const COOKIE_MASK = 0xffn << 56n;
 
 /** Key fields in a fixed order: the same key always hashes the same. */
 const FIELDS = ['inPort', 'ethSrc', 'ethDst', 'ethType', 'vlanId', 'ipSrc', 'ipDst', 'ipProto', 'srcPort', 'dstPort', 'icmpType', 'icmpCode'] as const;
@@ -53,5 +54,5 @@ export function flowIdOf(key: FlowKey): FlowId {
 
 /** True for cookies this controller puts on per-flow entries. */
 export function isOurFlowCookie(cookie: bigint): boolean {
-  return (cookie & TAG_MASK) === COOKIE_TAG;
+  return (cookie & COOKIE_MASK) === COOKIE_TAG;
 }

@@ -7,7 +7,7 @@ import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
 import { CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON } from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
-import { COOKIE_TAG, hashOfCookie, isOurFlowCookie } from './flow-id.ts';
+import { COOKIE_MASK, COOKIE_TAG, hashOfCookie, isOurFlowCookie } from './flow-id.ts';
 import { matchToKey } from './match.ts';
 import { counters, dpidText, endReason, portInfo } from './facts.ts';
 import { Requests, multipartBodies } from './requests.ts';
@@ -80,6 +80,8 @@ export class Session {
   private holds = 0;
   private waitingDrain = false;
   private echoMissed = 0;
+  /** SET_CONFIG and the table-miss entry have been sent (not as a slave). */
+  private inCharge = false;
 
   constructor(socket: Socket, opts: SessionOptions, hooks: SessionHooks) {
     this.socket = socket;
@@ -108,6 +110,14 @@ export class Session {
   async setRole(role: Role, generationId: bigint): Promise<void> {
     const [reply] = await this.request({ type: 'ROLE_REQUEST', xid: 0, role: ROLE_CODE[role], generation_id: generationId }, `role ${role}`);
     if (reply.type === 'ROLE_REPLY') this.log.info({ role, generationId: String(reply.generation_id) }, 'role set');
+    // A slave promoted after its handshake has not configured the switch yet.
+    if (role !== 'slave' && this.ready && !this.inCharge) this.takeCharge();
+  }
+
+  /** What only a master (or equal) may do: packet-in size and the table-miss entry. */
+  private takeCharge(): void {
+    this.inCharge = true;
+    this.send([{ type: 'SET_CONFIG', xid: 0, flags: 0, miss_send_len: this.opts.missSendLen }, tableMiss()]);
   }
 
   /** Reads flow statistics of our entries and reports them as flow updates. */
@@ -115,7 +125,7 @@ export class Session {
     const parts = await this.request(
       {
         type: 'MULTIPART_REQUEST', xid: 0, flags: 0, multipart_type: 'FLOW',
-        body: { table_id: OFPTT_ALL, out_port: OFPP.ANY, out_group: OFPG_ANY, cookie: COOKIE_TAG, cookie_mask: 0xffn << 56n, match: [] },
+        body: { table_id: OFPTT_ALL, out_port: OFPP.ANY, out_group: OFPG_ANY, cookie: COOKIE_TAG, cookie_mask: COOKIE_MASK, match: [] },
       },
       'flow stats',
     );
@@ -161,23 +171,17 @@ export class Session {
     this.log = this.hooks.log.child({ dpid: dpidText(features.datapath_id), remote: this.remote });
     this.hooks.identified(this);
     if (this.opts.role !== 'equal') await this.setRole(this.opts.role, this.opts.generationId);
-    const master = this.opts.role !== 'slave';
     // Fire-and-forget configuration; the barrier below orders it (an error for any of it
     // arrives before the barrier reply and is logged).
-    const setup: OfpMessage[] = [
-      { type: 'SET_CONFIG', xid: this.requests.xid(), flags: 0, miss_send_len: this.opts.missSendLen },
-      {
-        type: 'SET_ASYNC', xid: this.requests.xid(),
-        packet_in_mask: [PACKET_IN_MASK, 0], port_status_mask: [PORT_STATUS_MASK, PORT_STATUS_MASK], flow_removed_mask: [FLOW_REMOVED_MASK, 0],
-      },
-    ];
-    if (master) setup.push({ ...tableMiss(), xid: this.requests.xid() });
-    this.send(master ? setup : setup.slice(1));
-    const [ports, barrier] = await Promise.all([
+    this.send([{
+      type: 'SET_ASYNC', xid: 0,
+      packet_in_mask: [PACKET_IN_MASK, 0], port_status_mask: [PORT_STATUS_MASK, PORT_STATUS_MASK], flow_removed_mask: [FLOW_REMOVED_MASK, 0],
+    }]);
+    if (this.opts.role !== 'slave') this.takeCharge();
+    const [ports] = await Promise.all([
       this.request({ type: 'MULTIPART_REQUEST', xid: 0, flags: 0, multipart_type: 'PORT_DESC', body: null }, 'port description'),
       this.request({ type: 'BARRIER_REQUEST', xid: 0 }, 'barrier'),
     ]);
-    void barrier;
     if (this.closed) return;
     this.ready = true;
     const portList = multipartBodies<Port>(ports).map(portInfo);

@@ -21,7 +21,7 @@ test('handshake: features, config, async, port description, table-miss, barrier,
   t.teardown(() => sw.close());
   const up = await until(() => ctl.facts.find((f) => f.kind === 'switch.up'), 3_000, 'switch.up');
   t.deepEqual(sw.received.map((m) => m.type === 'MULTIPART_REQUEST' ? `MP_${m.multipart_type}` : m.type).slice(0, 7), [
-    'HELLO', 'FEATURES_REQUEST', 'SET_CONFIG', 'SET_ASYNC', 'FLOW_MOD', 'MP_PORT_DESC', 'BARRIER_REQUEST',
+    'HELLO', 'FEATURES_REQUEST', 'SET_ASYNC', 'SET_CONFIG', 'FLOW_MOD', 'MP_PORT_DESC', 'BARRIER_REQUEST',
   ]);
   t.like(await sw.waitFor(is('SET_CONFIG')), { miss_send_len: 256 });
   t.like(await sw.waitFor(is('SET_ASYNC')), { flow_removed_mask: [0b1111, 0], packet_in_mask: [0b11, 0] });
@@ -261,4 +261,6 @@ test('roles: master with a generation id first, slave installs nothing, and the 
 
   await slave.controller.setRole('master', 7n);
   t.like(await b.waitFor((m) => m.type === 'ROLE_REQUEST' && m.role === 2), { generation_id: 7n });
+  t.like(await b.waitFor(is('FLOW_MOD')), { priority: 0, match: [] }, 'promoted, it installs the table-miss entry');
+  await b.waitFor(is('SET_CONFIG'));
 });

@@ -48,6 +48,8 @@ export class EmbeddedIndex implements VectorIndex {
   #seqs = new Float64Array(1024);
   #vectors: Float32Array;
   #metaTimer: NodeJS.Timeout | null = null;
+  /** A failed background save of meta.json, reported by the next add(). */
+  #failed: Error | null = null;
   #closed = false;
 
   constructor(opts: EmbeddedOptions) {
@@ -128,6 +130,7 @@ export class EmbeddedIndex implements VectorIndex {
 
   async add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
     if (this.#closed) throw new Error('the vector index is closed');
+    if (this.#failed) throw new Error(`saving the index watermark failed: ${this.#failed.message}`);
     checkAdd(this, entries, upTo);
     const d = this.dimension;
     const rows = entries.map((e) => normalized(e.vector, d));
@@ -147,7 +150,11 @@ export class EmbeddedIndex implements VectorIndex {
     this.#watermark = upTo;
     this.#metaTimer ??= setTimeout(() => {
       this.#metaTimer = null;
-      if (!this.#closed) this.#saveMeta();
+      try {
+        if (!this.#closed) this.#saveMeta();
+      } catch (err) {
+        this.#failed = err as Error;
+      }
     }, META_DELAY_MS).unref();
   }
 

@@ -17,10 +17,10 @@ export async function scratch(t: ExecutionContext): Promise<string> {
 }
 
 /** Ordinary traffic with some port-scan flows mixed in (seeded, so every run is the same). */
-export function siteTraffic(flows = 300, scans = 30): FlowFact[] {
+export function siteTraffic(flows = 300, scans = 30): { facts: FlowFact[]; firstScan: number } {
   const normal = generateTraffic({ seed: 11, flows });
   const scan = generateTraffic({ seed: 12, flows: scans, scan: true, start: Date.UTC(2026, 0, 5, 9) });
-  return [...normal, ...scan];
+  return { facts: [...normal, ...scan], firstScan: normal.length };
 }
 
 export interface LoggedSite {
@@ -28,14 +28,19 @@ export interface LoggedSite {
   data: string;
   index: string;
   log: EventLog;
+  /** The pipeline's output for each fact; fact i becomes seq i once appended. */
   outputs: PipelineOutput[];
-  firstSeq: number;
   model: string;
   /** Re-vectorizes events read back from the log with the same model. */
   vectorize: RecordVectorizer;
+  /** How many events the log vectorizer was asked for (0 while the live path does the work). */
+  revectorized: () => number;
+  /** Appends outputs[from, to) to the log; resolves with the first seq. */
+  append(from: number, to: number): Promise<number>;
 }
 
-export async function loggedSite(t: ExecutionContext, facts = siteTraffic()): Promise<LoggedSite> {
+/** An initialised data directory, its open log, and the pipeline's output for `facts` (appended when asked). */
+export async function loggedSite(t: ExecutionContext, facts = siteTraffic().facts): Promise<LoggedSite> {
   const dir = await scratch(t);
   const data = join(dir, 'data');
   await initData({ dir: data });
@@ -45,15 +50,19 @@ export async function loggedSite(t: ExecutionContext, facts = siteTraffic()): Pr
   await pipeline.close();
   const log = await openEventLog({ dir: data, model: pipeline.modelId });
   t.teardown(() => log.close());
-  const { firstSeq } = await log.append(outputs.map((o) => o.event));
+  let revectorized = 0;
   return {
     dir,
     data,
     index: join(dir, 'index'),
     log,
     outputs,
-    firstSeq,
     model: pipeline.modelId!,
-    vectorize: async (records: LogRecord[]) => (await vectorizer.vectorize(records as unknown as EcsEvent[])).map((v) => v.vector),
+    vectorize: async (records: LogRecord[]) => {
+      revectorized += records.length;
+      return (await vectorizer.vectorize(records as unknown as EcsEvent[])).map((v) => v.vector);
+    },
+    revectorized: () => revectorized,
+    append: async (from, to) => (await log.append(outputs.slice(from, to).map((o) => o.event))).firstSeq,
   };
 }

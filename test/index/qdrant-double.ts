@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Collection {
+export interface Collection {
   size: number;
   distance: string;
   points: Map<number, { vector: number[]; payload: Record<string, unknown> | null }>;
@@ -16,11 +16,13 @@ export interface QdrantDouble {
   url: string;
   /** Requests served, as "METHOD /path" (query string left off). */
   requests: string[];
+  /** The stored state; pass it to a new double to bring "the same server" back. */
+  collections: Map<string, Collection>;
   close(): Promise<void>;
 }
 
-export async function startQdrantDouble(port = 0): Promise<QdrantDouble> {
-  const collections = new Map<string, Collection>();
+export async function startQdrantDouble(opts: { port?: number; collections?: Map<string, Collection> } = {}): Promise<QdrantDouble> {
+  const collections = opts.collections ?? new Map<string, Collection>();
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     body(req)
@@ -81,12 +83,13 @@ export async function startQdrantDouble(port = 0): Promise<QdrantDouble> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
   });
   const { port: bound } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${bound}`,
     requests,
+    collections,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -56,6 +56,7 @@ export class Controller {
 
   /** Sets this controller's role on every connected switch, and for switches to come. */
   async setRole(role: Role, generationId: bigint): Promise<void> {
+    if (generationId < 0n || generationId >= 1n << 64n) throw new RangeError(`generation id ${generationId} is not an unsigned 64-bit integer`);
     this.session.role = role;
     this.session.generationId = generationId;
     await Promise.all([...this.datapaths.values()].map((s) => s.setRole(role, generationId)));

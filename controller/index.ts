@@ -4,3 +4,4 @@ export { Session, DEFAULT_SESSION, type Role, type SessionOptions } from './sess
 export { parseListen, formatListen, type ListenSpec, type TlsFiles } from './listen.ts';
 export { DEFAULT_POLICY, decidePacketIn, applyDecision, emptyState, type PolicyConfig, type SwitchState, type Decision } from './policy.ts';
 export { flowIdOf, isOurFlowCookie } from './flow-id.ts';
+export { openIndexing, type Indexing, type IndexingOptions } from './indexing.ts';

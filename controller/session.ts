@@ -324,9 +324,18 @@ export class Session {
   private send(msgs: OfpMessage[]): void {
     if (this.closed || msgs.length === 0) return;
     for (const m of msgs) if (m.xid === 0) m.xid = this.requests.xid();
+    let bytes: Buffer;
+    try {
+      bytes = this.wire.encode(msgs);
+    } catch (err) {
+      // A message we cannot encode is our bug: it ends this session, not the controller.
+      this.log.error({ err: (err as Error).message }, 'could not encode a message');
+      this.close(`internal error: ${(err as Error).message}`);
+      return;
+    }
     // A switch that does not read what we send gets nothing more read from it either, so
     // our send buffer stays bounded by what one read can cause.
-    if (!this.socket.write(this.wire.encode(msgs)) && !this.waitingDrain) {
+    if (!this.socket.write(bytes) && !this.waitingDrain) {
       this.waitingDrain = true;
       this.hold();
       this.socket.once('drain', () => {

@@ -35,7 +35,7 @@ export class Wire {
     return out;
   }
 
-  /** Encodes messages into one buffer; an unencodable message is a bug, reported by throw. */
+  /** Encodes messages into one buffer; throws EncodeError for a message that cannot be. */
   encode(msgs: OfpMessage[]): Buffer {
     for (const m of msgs) encodeInto(this.writer, m);
     return this.writer.finish();

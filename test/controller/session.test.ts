@@ -259,6 +259,8 @@ test('roles: master with a generation id first, slave installs nothing, and the 
   await until(() => slave.facts.some((f) => f.kind === 'switch.up'), 3_000, 'slave up');
   t.false(b.received.some((m) => m.type === 'FLOW_MOD' || m.type === 'SET_CONFIG'), 'a slave changes nothing on the switch');
 
+  await t.throwsAsync(slave.controller.setRole('master', 1n << 64n), { instanceOf: RangeError });
+  t.false(b.closed, 'a bad generation id is refused before anything is sent');
   await slave.controller.setRole('master', 7n);
   t.like(await b.waitFor((m) => m.type === 'ROLE_REQUEST' && m.role === 2), { generation_id: 7n });
   t.like(await b.waitFor(is('FLOW_MOD')), { priority: 0, match: [] }, 'promoted, it installs the table-miss entry');

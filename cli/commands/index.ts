@@ -10,5 +10,6 @@ import { pseudonymCommand } from './pseudonym.ts';
 import { modelCommand } from './model.ts';
 import { ofpPrint } from './ofp-print.ts';
 import { ofpEncode } from './ofp-encode.ts';
+import { indexCommand } from './vector-index.ts';
 
-export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand, ofpPrint, ofpEncode];
+export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand, indexCommand, ofpPrint, ofpEncode];

@@ -1,6 +1,6 @@
 // The behaviour every vector index backend must show, as one list of ava tests run per
 // backend (embedded, the Qdrant test double, a real Qdrant when QDRANT_URL is set).
-import type { TestFn } from 'ava';
+import type { ExecutionContext, TestFn } from 'ava';
 import type { VectorIndex } from '../../storage/index.ts';
 
 export interface Backend {
@@ -13,7 +13,7 @@ const unit = (...xs: number[]) => {
   return Float32Array.from(xs, (x) => x / n);
 };
 
-export function contractTests(test: TestFn, name: string, make: (t: Parameters<Parameters<TestFn>[1]>[0]) => Promise<Backend>): void {
+export function contractTests(test: TestFn, name: string, make: (t: ExecutionContext) => Promise<Backend>): void {
   test(`${name}: nearest first, exclusion, vectorOf, count and watermark`, async (t) => {
     const b = await make(t);
     const index = await b.open('m1', 3);

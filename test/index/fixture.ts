@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { createPipeline, createVectorizer, type EcsEvent, type FlowFact, type PipelineOutput } from '../../pipeline/index.ts';
+import { createPipeline, createVectorizer, modelDirOf, type EcsEvent, type FlowFact, type PipelineOutput } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
 import { initData, openEventLog, type EventLog, type LogRecord, type RecordVectorizer } from '../../storage/index.ts';
 
@@ -44,8 +44,9 @@ export async function loggedSite(t: ExecutionContext, facts = siteTraffic().fact
   const dir = await scratch(t);
   const data = join(dir, 'data');
   await initData({ dir: data });
-  const pipeline = await createPipeline({ key: KEY, log: () => {} });
-  const vectorizer = await createVectorizer({ log: () => {} });
+  // As `ghostbridge run` does: the model is stored in <data>/metadata/model/.
+  const pipeline = await createPipeline({ key: KEY, modelDir: modelDirOf(data), log: () => {} });
+  const vectorizer = await createVectorizer({ modelDir: modelDirOf(data), log: () => {} });
   const outputs = await pipeline.process(facts);
   await pipeline.close();
   const log = await openEventLog({ dir: data, model: pipeline.modelId });

@@ -22,5 +22,5 @@ export { openEmbeddedIndex, EmbeddedIndex } from './embedded-index.ts';
 export { openQdrantIndex, QdrantIndex } from './qdrant-index.ts';
 export { IndexFeed } from './index-feed.ts';
 export type { FeedOptions, LogSource, RecordVectorizer } from './index-feed.ts';
-export { openVectorIndex, rebuildIndex, modelOfBlocks } from './index-rebuild.ts';
+export { openVectorIndex, rebuildIndex, modelOfBlocks, isInside } from './index-rebuild.ts';
 export type { IndexBackend, IndexOptions, RebuildResult } from './index-rebuild.ts';

@@ -2,7 +2,8 @@
 // (bench/ofgen.ts) against the controller in its own process, first forwarding alone, then
 // `ghostbridge run` with every flow logged and vectorized. Also the controller's resident
 // memory over a sustained run. Environment: GB_BENCH_SECONDS (throughput window, default 10),
-// GB_BENCH_SOAK_SECONDS (memory run, default 60), GB_BENCH_DEPTH (outstanding per switch).
+// GB_BENCH_SOAK_SECONDS (memory run, default 60; 0 skips it), GB_BENCH_SOAK_MODE
+// (forwarding or full, default forwarding), GB_BENCH_DEPTH (outstanding per switch).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +15,7 @@ import { EmulatedSwitch, percentileUs } from './ofgen.ts';
 const SWITCHES = 16;
 const SECONDS = Number(process.env.GB_BENCH_SECONDS ?? 10);
 const SOAK = Number(process.env.GB_BENCH_SOAK_SECONDS ?? 60);
+const SOAK_MODE = process.env.GB_BENCH_SOAK_MODE === 'full' ? 'full' : 'forwarding';
 const DEPTH = Number(process.env.GB_BENCH_DEPTH ?? 256);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -110,10 +112,10 @@ async function measure(kind: 'forwarding' | 'full'): Promise<Row> {
   }
 }
 
-async function soak(): Promise<string> {
+async function soak(kind: 'forwarding' | 'full'): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
   const port = await freePort();
-  const child = await startController('forwarding', port, join(dir, 'data'));
+  const child = await startController(kind, port, join(dir, 'data'));
   try {
     const sws = await connectSwitches(port);
     const rss: number[] = [];
@@ -134,5 +136,5 @@ console.log(`${SWITCHES} emulated switches, ${DEPTH} packet-ins outstanding each
 console.log('| mode | packet-ins answered/s | p50 µs | p99 µs | controller RSS |');
 console.log('|---|---:|---:|---:|---|');
 for (const r of rows) console.log(`| ${r.mode} | ${Math.round(r.rate).toLocaleString('en')} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss} |`);
-if (SOAK > 0) console.log(`memory, forwarding alone: ${await soak()}`);
+if (SOAK > 0) console.log(`memory, ${SOAK_MODE}: ${await soak(SOAK_MODE)}`);
 process.exit(0);

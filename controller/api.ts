@@ -253,3 +253,11 @@ async function similar(o: ApiOptions, hits: VectorHit[], query: { seq?: number }
   const events = await Promise.all(hits.map((h) => o.log.get(h.seq)));
   return { ...query, model: index.model, watermark: index.watermark, hits: hits.map((h, i) => ({ seq: h.seq, score: h.score, event: events[i] ?? null })) };
 }
+
+/** "HOST:PORT" or "[IPv6]:PORT" → host and port. */
+export function parseApiAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`--api must be HOST:PORT or [IPv6]:PORT (or off), not ${JSON.stringify(text)}`);
+  return { host: m[1] ?? m[2]!, port };
+}

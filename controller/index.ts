@@ -5,3 +5,5 @@ export { parseListen, formatListen, type ListenSpec, type TlsFiles } from './lis
 export { DEFAULT_POLICY, decidePacketIn, applyDecision, emptyState, type PolicyConfig, type SwitchState, type Decision } from './policy.ts';
 export { flowIdOf, isOurFlowCookie } from './flow-id.ts';
 export { openIndexing, type Indexing, type IndexingOptions } from './indexing.ts';
+export { startApi, controllerSwitches, parseApiAddress, type Api, type ApiOptions, type SwitchView } from './api.ts';
+export { loadOrCreateToken, defaultTokenFile } from './api-token.ts';

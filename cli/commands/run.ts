@@ -5,14 +5,18 @@ import type { CommandModule } from 'yargs';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
+import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api } from '../../controller/index.ts';
 import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FlowFact, type PrivacyMode } from '../../pipeline/index.ts';
-import { initData, openEventLog, type Durability } from '../../storage/index.ts';
+import { initData, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
 
 interface Args {
   data: string;
-  index: string;
+  index?: string;
   listen: string[];
   api: string;
+  'api-token'?: string;
+  'index-backend': IndexBackend;
+  'qdrant-url'?: string;
   'tls-key'?: string;
   'tls-cert'?: string;
   'tls-ca'?: string;
@@ -35,9 +39,12 @@ export const runCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', default: './data', describe: 'data directory (event log, blocks); initialised if new' })
-      .option('index', { type: 'string', default: './index', describe: 'vector index directory (reserved: no vector index is wired into run yet)' })
+      .option('index', { type: 'string', describe: 'embedded vector index directory, outside <data> (default <data>.index)' })
+      .option('index-backend', { choices: ['embedded', 'qdrant'] as const, default: 'embedded' as IndexBackend, describe: 'where flow vectors are indexed' })
+      .option('qdrant-url', { type: 'string', describe: 'Qdrant REST URL for --index-backend qdrant' })
       .option('listen', { type: 'string', array: true, default: ['tcp:127.0.0.1:6653'], describe: 'tcp:HOST:PORT or ssl:HOST:PORT (IPv6 as [ADDR]); repeatable' })
-      .option('api', { type: 'string', default: '127.0.0.1:8080', describe: 'REST API address (reserved: the REST API is not wired into run yet)' })
+      .option('api', { type: 'string', default: '127.0.0.1:8080', describe: 'REST API address HOST:PORT, or off' })
+      .option('api-token', { type: 'string', describe: 'bearer token file for POST /blocks (default <data>.api-token; created, mode 0600)' })
       .option('tls-key', { type: 'string', describe: 'controller private key (PEM) for ssl: listeners' })
       .option('tls-cert', { type: 'string', describe: 'controller certificate (PEM)' })
       .option('tls-ca', { type: 'string', describe: 'CA certificate (PEM) switch certificates must be signed by' })
@@ -54,6 +61,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('log-level', { type: 'string', default: 'info', describe: 'pino log level' })
       .check((a) => {
         for (const l of a.listen) parseListen(l);
+        if (a.api !== 'off') parseApiAddress(a.api);
         for (const k of ['idle-timeout', 'hard-timeout'] as const) {
           if (!Number.isInteger(a[k]) || a[k] < 0 || a[k] > 65535) throw new Error(`--${k} must be a whole number of seconds, 0..65535`);
         }
@@ -79,6 +87,17 @@ export const runCommand: CommandModule<object, Args> = {
       model: pipeline.modelId,
       onError: (err) => log.error({ err: err.message }, 'event log'),
     });
+    // The vector index follows the log off the forwarding path; if it cannot open (Qdrant
+    // unreachable), run goes on without it and `ghostbridge index rebuild` fills it later.
+    const indexing = pipeline.modelId
+      ? await openIndexing(
+          { backend: args['index-backend'], indexDir: args.index ?? `${args.data.replace(/\/+$/, '')}.index`, dataDir: args.data, qdrantUrl: args['qdrant-url'], modelDir: modelDirOf(args.data), model: pipeline.modelId },
+          events,
+          (err) => log.warn({ err: err.message }, 'vector index failed; the log goes on and the index catches up'),
+          (m) => log.info(m),
+        ).catch((err: Error) => void log.error({ err: err.message }, 'vector index not opened; running without similarity search'))
+      : undefined;
+    indexing?.feed.start();
     const controller = new Controller({
       listen,
       tls,
@@ -86,7 +105,9 @@ export const runCommand: CommandModule<object, Args> = {
       consumer: {
         async consume(facts: FlowFact[]) {
           const out = await pipeline.process(facts);
-          if (out.length > 0) await events.append(out.map((o) => o.event));
+          if (out.length === 0) return;
+          const { firstSeq } = await events.append(out.map((o) => o.event));
+          indexing?.feed.offer(firstSeq, out.map((o) => o.vector)); // returns at once
         },
       },
       session: {
@@ -98,14 +119,27 @@ export const runCommand: CommandModule<object, Args> = {
       },
     });
     await controller.start();
+    // Forwarding does not depend on the API: if it cannot start (port taken), run goes on.
+    let api: Api | undefined;
+    if (args.api !== 'off') {
+      try {
+        const token = loadOrCreateToken(args['api-token'] ?? defaultTokenFile(args.data), args.data, (m) => log.info(m));
+        api = await startApi({ ...parseApiAddress(args.api), dataDir: args.data, log: events, index: indexing?.feed, switches: controllerSwitches(controller), token });
+        log.info({ api: api.address }, 'REST API listening');
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'REST API not started; forwarding and logging go on');
+      }
+    }
     log.info({ data: args.data, listen: args.listen }, 'ghostbridge running');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     log.info('stopping');
+    await api?.close();
     await controller.stop();
     await pipeline.close();
+    await indexing?.close();
     await events.close();
   },
 };

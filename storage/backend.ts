@@ -42,21 +42,25 @@ export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
     return { kind, snapshot: async () => {}, list: () => [], remove: async () => {}, close: () => {} };
   }
   let helper: SnapshotHelper | null = null;
+  /** Runs `viaHelper`, or `fallback` (one btrfs process per call) when there is no perl. */
+  const run = async (viaHelper: (h: SnapshotHelper) => Promise<void>, fallback: () => Promise<void>) => {
+    helper ??= new SnapshotHelper();
+    try {
+      await viaHelper(helper);
+    } catch (err) {
+      if (!helper.unavailable) throw err;
+      await fallback();
+    }
+  };
   return {
     kind,
     snapshot: async (header) => {
       mkdirSync(l.snapshots, { recursive: true });
       const name = snapshotName(header);
-      helper ??= new SnapshotHelper();
-      try {
-        await helper.snapshot(l.dir, l.snapshots, name);
-      } catch (err) {
-        if (!helper.unavailable) throw err;
-        await snapshotReadOnly(l.dir, join(l.snapshots, name)); // no perl: one process per snapshot
-      }
+      await run((h) => h.snapshot(l.dir, l.snapshots, name), () => snapshotReadOnly(l.dir, join(l.snapshots, name)));
     },
     list: () => listSnapshots(l),
-    remove: (entry) => deleteSubvolume(entry.path),
+    remove: (entry) => run((h) => h.remove(l.snapshots, entry.name), () => deleteSubvolume(entry.path)),
     close: () => helper?.close(),
   };
 }

@@ -2,24 +2,35 @@
 // spawning `btrfs subvolume snapshot -r` costs more than the snapshot itself on a busy
 // machine (measured here: p50 ~9 ms spawned against ~1.6 ms for the ioctl). So one small
 // Perl process (perl-base is part of every Debian system) lives beside the writer and issues
-// BTRFS_IOC_SNAP_CREATE_V2 with BTRFS_SUBVOL_RDONLY on request, one line per snapshot. It
-// exits when its stdin closes, so it never outlives the writer.
+// BTRFS_IOC_SNAP_CREATE_V2 with BTRFS_SUBVOL_RDONLY (and BTRFS_IOC_SNAP_DESTROY for
+// retention) on request, one line each, one at a time. It exits when its stdin closes, so
+// it never outlives the writer.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-// struct btrfs_ioctl_vol_args_v2: s64 fd, u64 transid, u64 flags, u64 unused[4],
-// char name[4040] (4096 bytes); _IOW(0x94, 23, that) = 0x50009417; flags 2 = read-only.
+// Requests are `snap\t<source>\t<dir>\t<name>` and `del\t<dir>\t<name>`.
+// snap: struct btrfs_ioctl_vol_args_v2 { s64 fd; u64 transid, flags, unused[4]; char
+// name[4040] } (4096 bytes), BTRFS_IOC_SNAP_CREATE_V2 = _IOW(0x94, 23, …) = 0x50009417,
+// flags 2 = read-only. del: struct btrfs_ioctl_vol_args { s64 fd; char name[4088] },
+// BTRFS_IOC_SNAP_DESTROY = _IOW(0x94, 15, …) = 0x5000940f, on the parent directory.
 const SCRIPT = String.raw`
 use strict; use Fcntl;
 $| = 1;
 while (my $line = <STDIN>) {
   chomp $line;
-  my ($src, $dir, $name) = split /\t/, $line, 3;
-  my ($s, $d);
-  if (!sysopen($s, $src, O_RDONLY | O_DIRECTORY)) { print "err $src: $!\n"; next; }
-  if (!sysopen($d, $dir, O_RDONLY | O_DIRECTORY)) { print "err $dir: $!\n"; close $s; next; }
-  my $args = pack('q Q Q Q4 Z4040', fileno($s), 0, 2, 0, 0, 0, 0, $name);
-  if (ioctl($d, 0x50009417, $args)) { print "ok\n"; } else { print "err snapshot $name: $!\n"; }
-  close $s; close $d;
+  my ($op, @a) = split /\t/, $line;
+  my ($d, $s);
+  my $dir = $op eq 'snap' ? $a[1] : $a[0];
+  my $name = $op eq 'snap' ? $a[2] : $a[1];
+  if (!sysopen($d, $dir, O_RDONLY | O_DIRECTORY)) { print "err $dir: $!\n"; next; }
+  my ($args, $request);
+  if ($op eq 'snap') {
+    if (!sysopen($s, $a[0], O_RDONLY | O_DIRECTORY)) { print "err $a[0]: $!\n"; close $d; next; }
+    ($args, $request) = (pack('q Q Q Q4 Z4040', fileno($s), 0, 2, 0, 0, 0, 0, $name), 0x50009417);
+  } else {
+    ($args, $request) = (pack('q Z4088', 0, $name), 0x5000940f);
+  }
+  if (ioctl($d, $request, $args)) { print "ok\n"; } else { print "err $op $name: $!\n"; }
+  close $s if $s; close $d;
 }
 `;
 
@@ -63,11 +74,20 @@ export class SnapshotHelper {
 
   /** Takes a read-only snapshot of the subvolume `source` as `<dir>/<name>`. */
   snapshot(source: string, dir: string, name: string): Promise<void> {
-    if ([source, dir, name].some((s) => /[\t\n]/.test(s))) return Promise.reject(new Error('snapshot paths must not contain tabs or newlines'));
+    return this.#request(['snap', source, dir, name]);
+  }
+
+  /** Deletes the subvolume (or snapshot) `<dir>/<name>`. */
+  remove(dir: string, name: string): Promise<void> {
+    return this.#request(['del', dir, name]);
+  }
+
+  #request(fields: string[]): Promise<void> {
+    if (fields.some((s) => /[\t\n]/.test(s))) return Promise.reject(new Error('snapshot paths must not contain tabs or newlines'));
     if (this.#dead) return Promise.reject(this.#dead);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#child.stdin!.write(`${source}\t${dir}\t${name}\n`);
+      this.#child.stdin!.write(fields.join('\t') + '\n');
     });
   }
 

@@ -1,7 +1,7 @@
 // The stream framer: TCP chunks of any size give the same messages; impossible lengths
 // come back as error values, never exceptions.
 import test from 'ava';
-import { decodeMessage, OfpFramer, type Frame } from '../../openflow/index.ts';
+import { decodeMessage, messageToJson, OfpFramer, type Frame } from '../../openflow/index.ts';
 import { corpusStream, loadCorpus } from './corpus.ts';
 import { randInt, rng } from './random.ts';
 
@@ -12,26 +12,34 @@ function feed(framer: OfpFramer, chunks: Buffer[]): Frame[] {
   return chunks.flatMap((c) => framer.push(c));
 }
 
-/** Frames as comparable values: decoded messages, or the error. */
-function decoded(frames: Frame[]): unknown[] {
-  return frames.map((f) => (f instanceof Uint8Array ? decodeMessage(Buffer.from(f)) : f));
+/** Frames as comparable text: each decoded message as JSON (ava's deepEqual is slow on
+ *  messages of a thousand fields), or the error. */
+function decoded(frames: Frame[]): string[] {
+  return frames.map((f) => {
+    if (!(f instanceof Uint8Array)) return JSON.stringify(f);
+    const r = decodeMessage(f);
+    return JSON.stringify(r.ok ? messageToJson(r.message) : r.error);
+  });
 }
 
-const expected = corpus.map((c) => decodeMessage(c.bytes));
+const expected = decoded(corpus.map((c) => c.bytes));
 
-test('each corpus message split at every byte boundary decodes the same', (t) => {
+test('each corpus message split at every byte boundary comes out whole and decodes the same', (t) => {
   let splits = 0;
   for (const [i, entry] of corpus.entries()) {
     for (let cut = 0; cut <= entry.bytes.length; cut++) {
       const framer = new OfpFramer();
       const frames = feed(framer, [entry.bytes.subarray(0, cut), entry.bytes.subarray(cut)]);
-      if (frames.length !== 1) return t.fail(`${entry.name} cut at ${cut}: ${frames.length} frames`);
-      t.deepEqual(decoded(frames)[0], expected[i]);
-      t.is(framer.buffered, 0);
+      // decodeMessage is a pure function of the frame's bytes, so identical bytes decode the
+      // same; the full decode is compared at a few cuts per message to keep this test fast.
+      if (frames.length !== 1 || !(frames[0] instanceof Uint8Array) || !Buffer.from(frames[0]).equals(entry.bytes) || framer.buffered !== 0) {
+        return t.fail(`${entry.name} cut at ${cut}: ${frames.length} frames, ${framer.buffered} bytes held`);
+      }
+      if (cut === 1 || cut === 8 || cut === entry.bytes.length - 1) t.is(decoded(frames)[0], expected[i]);
       splits++;
     }
   }
-  t.log(`${splits} splits`);
+  t.is(splits, corpus.reduce((n, c) => n + c.bytes.length + 1, 0));
 });
 
 test('the whole corpus as one stream, fed one byte at a time and in random chunkings', (t) => {

@@ -9,6 +9,7 @@ import { ensureSigningKey, publicKeyPem, PUBLIC_KEY_FILE } from './signing.ts';
 
 export interface InitOptions {
   dir: string;
+  /** true: btrfs backend; false: plain directory; absent: whatever <data> has, else directory. */
   btrfs?: boolean;
   /** Where the Ed25519 private key is (created if missing); must be outside <data>. */
   keyFile?: string;
@@ -50,16 +51,14 @@ async function prepareSubvolume(dir: string): Promise<void> {
 
 export async function initData(opts: InitOptions): Promise<InitResult> {
   const dir = resolve(opts.dir);
-  const backend: BackendKind = opts.btrfs ? 'btrfs' : 'directory';
   const keyFile = resolve(opts.keyFile ?? defaultKeyPath(dir));
   if (inside(dir, keyFile)) throw new Error(`the signing key must live outside ${dir}, not at ${keyFile}`);
   const l = layout(dir);
-  let created = true;
-  if (existsSync(l.config)) {
-    const existing = readConfig(dir);
-    if (existing.backend !== backend) throw new Error(`${dir} is already initialised with the ${existing.backend} backend`);
-    created = false;
-  }
+  const existing = existsSync(l.config) ? readConfig(dir).backend : null;
+  const wanted: BackendKind | null = opts.btrfs === undefined ? null : opts.btrfs ? 'btrfs' : 'directory';
+  if (existing && wanted && existing !== wanted) throw new Error(`${dir} is already initialised with the ${existing} backend`);
+  const backend: BackendKind = existing ?? wanted ?? 'directory';
+  const created = existing === null;
   if (backend === 'btrfs') await prepareSubvolume(dir);
   mkdirSync(l.blocks, { recursive: true });
   if (backend === 'btrfs') mkdirSync(l.snapshots, { recursive: true });

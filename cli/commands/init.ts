@@ -4,7 +4,7 @@ import { initData } from '../../storage/index.ts';
 
 interface Args {
   data: string;
-  btrfs: boolean;
+  btrfs?: boolean;
   key?: string;
 }
 
@@ -14,7 +14,7 @@ export const initCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'the data directory' })
-      .option('btrfs', { type: 'boolean', default: false, describe: 'make <data> a btrfs subvolume; blocks become read-only snapshots' })
+      .option('btrfs', { type: 'boolean', describe: 'make <data> a btrfs subvolume; blocks become read-only snapshots (default for a new <data>: a plain directory)' })
       .option('key', { type: 'string', describe: 'Ed25519 private key file, outside <data> (default: <data>.signing-key.pem)' }),
   handler: async (args) => {
     const r = await initData({ dir: args.data, btrfs: args.btrfs, keyFile: args.key });

@@ -26,6 +26,11 @@ test('init --btrfs creates a subvolume and a 0600 key outside it; a second init 
   const second = await ghostbridge(['init', '--data', dir, '--btrfs']);
   t.is(second.exitCode, 0);
   t.regex(second.stdout, /found/);
+  // Without --btrfs (as `run` initialises), the existing backend is kept; --no-btrfs conflicts.
+  t.is((await initData({ dir })).backend, 'btrfs');
+  const conflict = await ghostbridge(['init', '--data', dir, '--no-btrfs']);
+  t.is(conflict.exitCode, 1);
+  t.regex(conflict.stderr, /already initialised with the btrfs backend/);
 });
 
 test('init --btrfs refuses a plain directory and a key inside <data>', async (t) => {

@@ -231,8 +231,9 @@ export class EventLog {
   }
 
   /**
-   * Cuts a block over the events appended since the last one: writes them, fsyncs, takes the
-   * snapshot (btrfs) and writes the signed header. Resolves with the header, or null when
+   * Cuts a block over the events appended since the last one: writes them, then writes the
+   * signed header and takes the snapshot (btrfs, durable through the snapshot's commit), or
+   * fsyncs and writes the header durably (directory). Resolves with the header, or null when
    * no event is waiting for a block.
    */
   cutBlock(opts: { model?: string | null } = {}): Promise<BlockHeader | null> {

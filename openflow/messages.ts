@@ -1,17 +1,17 @@
 // The body codec of each message type (everything after the 8-byte header). Multipart
 // bodies live in multipart.ts. `b` is exactly one message: b.length is its header length.
 import { readActions, writeActions } from './actions.ts';
-import { readBuckets, writeBuckets } from './buckets.ts';
 import type { BufferWriter } from './buffer-writer.ts';
 import { EncodeError } from './buffer-writer.ts';
 import type { MessageTypeName } from './constants.ts';
 import { readInstructions, writeInstructions } from './instructions.ts';
 import { readList } from './list.ts';
 import { Malformed, need } from './malformed.ts';
-import { readMeterBands, writeMeterBands } from './meter-bands.ts';
 import { readMultipart, writeMultipart } from './multipart.ts';
 import { matchSize, readMatch, writeMatch } from './oxm.ts';
 import * as S from './structs.ts';
+import { BANDS, BUCKETS, MATCH_ONLY, type Tail } from './tails.ts';
+import type { Layout } from './layout.ts';
 import type * as T from './types.ts';
 
 const H = 8; // ofp_header
@@ -39,7 +39,7 @@ function empty<K extends T.OfpMessageType>(type: K): BodyCodec<T.MessageOf<K>> {
 function payload<K extends 'ECHO_REQUEST' | 'ECHO_REPLY'>(type: K): BodyCodec<T.MessageOf<K>> {
   return {
     read: (b, xid) => ({ type, xid, data: b.subarray(H) }) as T.MessageOf<K>,
-    write: (w, m) => w.bytes(m.data),
+    write: (w, m) => w.bytes((m as T.EchoRequest).data),
   };
 }
 
@@ -133,20 +133,6 @@ const packetIn: BodyCodec<T.PacketIn> = {
   },
 };
 
-const flowRemoved: BodyCodec<T.FlowRemoved> = {
-  read(b, xid) {
-    const f = S.flowRemoved.read(b, H, b.length);
-    const at = H + S.flowRemoved.size;
-    const match = readMatch(b, at, b.length);
-    if (at + matchSize(b, at) !== b.length) throw new Malformed('BAD_LENGTH', 'flow_removed: bytes after the match');
-    return { type: 'FLOW_REMOVED', xid, ...f, match };
-  },
-  write(w, m) {
-    S.flowRemoved.write(w, m);
-    writeMatch(w, m.match);
-  },
-};
-
 const portStatus: BodyCodec<T.PortStatus> = {
   read(b, xid) {
     exactly(b, S.portStatus.size + S.port.size, 'PORT_STATUS');
@@ -197,27 +183,16 @@ const flowMod: BodyCodec<T.FlowMod> = {
   },
 };
 
-const groupMod: BodyCodec<T.GroupMod> = {
-  read(b, xid) {
-    const f = S.groupMod.read(b, H, b.length);
-    return { type: 'GROUP_MOD', xid, ...f, buckets: readBuckets(b, H + S.groupMod.size, b.length) };
-  },
-  write(w, m) {
-    S.groupMod.write(w, m);
-    writeBuckets(w, m.buckets);
-  },
-};
-
-const meterMod: BodyCodec<T.MeterMod> = {
-  read(b, xid) {
-    const f = S.meterMod.read(b, H, b.length);
-    return { type: 'METER_MOD', xid, ...f, bands: readMeterBands(b, H + S.meterMod.size, b.length) };
-  },
-  write(w, m) {
-    S.meterMod.write(w, m);
-    writeMeterBands(w, m.bands);
-  },
-};
+/** A message that is a fixed struct and then a tail (buckets, bands, a match). */
+function headAndTail<K extends T.OfpMessageType>(type: K, head: Layout<any>, tail: Tail<any>): BodyCodec<T.MessageOf<K>> {
+  return {
+    read: (b, xid) => ({ type, xid, ...head.read(b, H, b.length), ...tail.read(b, H + head.size, b.length) }) as T.MessageOf<K>,
+    write(w, m) {
+      head.write(w, m);
+      tail.write(w, m);
+    },
+  };
+}
 
 // Queues and their properties carry exact, unpadded lengths (real switches send e.g. 17).
 const QUEUE = { what: 'packet queue', lengthAt: 8, minLength: S.packetQueue.size };
@@ -282,11 +257,11 @@ export const MESSAGE_CODECS: { [K in MessageTypeName]: BodyCodec<T.MessageOf<K>>
   GET_CONFIG_REPLY: fixed('GET_CONFIG_REPLY', S.switchConfig),
   SET_CONFIG: fixed('SET_CONFIG', S.switchConfig),
   PACKET_IN: packetIn,
-  FLOW_REMOVED: flowRemoved,
+  FLOW_REMOVED: headAndTail('FLOW_REMOVED', S.flowRemoved, MATCH_ONLY),
   PORT_STATUS: portStatus,
   PACKET_OUT: packetOut,
   FLOW_MOD: flowMod,
-  GROUP_MOD: groupMod,
+  GROUP_MOD: headAndTail('GROUP_MOD', S.groupMod, BUCKETS),
   PORT_MOD: fixed('PORT_MOD', S.portMod),
   TABLE_MOD: fixed('TABLE_MOD', S.tableMod),
   MULTIPART_REQUEST: { read: (b, xid) => readMultipart(b, xid, false) as T.MultipartRequest, write: writeMultipart },
@@ -300,5 +275,5 @@ export const MESSAGE_CODECS: { [K in MessageTypeName]: BodyCodec<T.MessageOf<K>>
   GET_ASYNC_REQUEST: empty('GET_ASYNC_REQUEST'),
   GET_ASYNC_REPLY: fixed('GET_ASYNC_REPLY', S.asyncConfig),
   SET_ASYNC: fixed('SET_ASYNC', S.asyncConfig),
-  METER_MOD: meterMod,
+  METER_MOD: headAndTail('METER_MOD', S.meterMod, BANDS),
 };

@@ -52,7 +52,7 @@ test('a FLOW_MOD built in code has the spec layout and decodes back unchanged', 
 
 test('IPv6 addresses print in RFC 5952 form', (t) => {
   const m = roundTrip({ ...flowMod, match: [{ field: 'ipv6_dst', value: '2001:0DB8:0000:0000:0001:0000:0000:0001' }] }) as FlowMod;
-  t.is(m.match[0]!.value, '2001:db8::1:0:0:1');
+  t.like(m.match[0], { value: '2001:db8::1:0:0:1' });
 });
 
 test('many messages into one reusable writer: one buffer, each message intact', (t) => {

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
 import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api } from '../../controller/index.ts';
 import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FlowFact, type PrivacyMode } from '../../pipeline/index.ts';
-import { initData, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
+import { initData, isInside, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
 
 interface Args {
   data: string;
@@ -62,6 +62,7 @@ export const runCommand: CommandModule<object, Args> = {
       .check((a) => {
         for (const l of a.listen) parseListen(l);
         if (a.api !== 'off') parseApiAddress(a.api);
+        if (a.index !== undefined && isInside(a.index, a.data)) throw new Error(`--index ${a.index} is inside --data ${a.data}; put the index beside it`);
         for (const k of ['idle-timeout', 'hard-timeout'] as const) {
           if (!Number.isInteger(a[k]) || a[k] < 0 || a[k] > 65535) throw new Error(`--${k} must be a whole number of seconds, 0..65535`);
         }

@@ -2,9 +2,10 @@
 // started, the live path indexes what a connecting switch produces, the API answers, and
 // SIGTERM leaves the index's watermark on disk.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
-import { loggedSite } from '../index/fixture.ts';
+import { loggedSite, scratch } from '../index/fixture.ts';
 import { freePort, runGhostbridge } from '../controller/child.ts';
 import { until } from '../controller/harness.ts';
 import { FakeSwitch } from '../controller/fake-switch.ts';
@@ -47,3 +48,18 @@ test('ghostbridge run serves the API and keeps the vector index up to the log', 
   const meta = JSON.parse(readFileSync(`${s.data}.index/meta.json`, 'utf8'));
   t.like(meta, { model: s.model, dimension: 16, watermark: s.outputs.length + 1 }); // + switch.down
 });
+
+for (const [args, message] of [
+  [['--api', 'localhost'], /--api must be HOST:PORT/],
+  [['--api', '127.0.0.1:99999'], /--api must be HOST:PORT/],
+  [['--index', 'DATA/idx'], /is inside --data/],
+] as [string[], RegExp][]) {
+  test(`run ${args.join(' ')} is refused before anything is created`, async (t) => {
+    const dir = await scratch(t);
+    const data = join(dir, 'data');
+    const r = await execa('bin/ghostbridge', ['run', '--data', data, ...args.map((a) => a.replace('DATA', data))], { reject: false, timeout: 30_000 });
+    t.not(r.exitCode, 0);
+    t.regex(r.stderr, message);
+    t.false(existsSync(data));
+  });
+}

@@ -1,14 +1,8 @@
-// A small seeded PRNG (mulberry32) so every randomized test run is reproducible from its seed.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded randomness for the openflow tests, so every run is reproducible from its seed. The
+// generator is the pipeline's mulberry32 (one copy in the project).
+import { seededRandom } from '../../pipeline/traffic-generator.ts';
+
+export const rng = seededRandom;
 
 export function randInt(r: () => number, n: number): number {
   return Math.floor(r() * n);

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { openEmbeddedIndex } from '../../storage/index.ts';
+import { openEmbeddedIndex, openQdrantIndex } from '../../storage/index.ts';
+import { startQdrantDouble } from './qdrant-double.ts';
 import { loggedSite } from './fixture.ts';
 
 const bin = new URL('../../bin/ghostbridge', import.meta.url).pathname;
@@ -33,4 +34,20 @@ test('ghostbridge index rebuild refuses an index directory inside <data>, and th
   const qdrant = await execa(bin, ['index', 'rebuild', '--data', s.data, '--backend', 'qdrant'], { reject: false });
   t.not(qdrant.exitCode, 0);
   t.regex(qdrant.stderr, /needs a URL/);
+});
+
+test('ghostbridge index rebuild --backend qdrant, against an in-process test double of Qdrant\'s REST API', async (t) => {
+  const s = await loggedSite(t);
+  await s.append(0, s.outputs.length);
+  await s.log.close();
+  const double = await startQdrantDouble();
+  t.teardown(() => double.close());
+  const r = await execa(bin, ['index', 'rebuild', '--data', s.data, '--backend', 'qdrant', '--qdrant-url', double.url, '--qdrant-collection', 'flows'], { reject: false });
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(r.stdout, /no block names a model: the current one/);
+  const index = await openQdrantIndex({ url: double.url, collection: 'flows', model: s.model, dimension: 16 });
+  t.is(index.watermark, s.outputs.length - 1);
+  t.is(await index.count(), s.outputs.filter((o) => o.vector).length);
+  const seq = s.outputs.findIndex((o) => o.vector);
+  t.is((await index.search(s.outputs[seq]!.vector!, 1))[0]!.seq, seq);
 });

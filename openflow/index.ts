@@ -5,4 +5,5 @@ export { BufferWriter, EncodeError } from './buffer-writer.ts';
 export { messageToJson, messageFromJson } from './json.ts';
 export { OXM_BASIC_NAMES, oxmBasicName } from './oxm.ts';
 export * from './constants.ts';
+export { ERROR_TYPES, OFPET_EXPERIMENTER, errorName, errorCodes, type ErrorTypeName, type ErrorCodeName } from './errors.ts';
 export type * from './types.ts';

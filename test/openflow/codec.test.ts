@@ -2,7 +2,7 @@
 // says, decode back, and bad input is reported clearly.
 import test from 'ava';
 import {
-  BufferWriter, decodeMessage, encodeInto, encodeMessage, EncodeError, OFP_NO_BUFFER, OFPP,
+  BufferWriter, decodeMessage, encodeInto, encodeMessage, EncodeError, ERROR_TYPES, errorCodes, errorName, OFP_NO_BUFFER, OFPP,
   type FlowMod, type OfpMessage, type PacketOut,
 } from '../../openflow/index.ts';
 
@@ -110,4 +110,23 @@ test('HELLO keeps its version and bitmap; other versions of other messages are r
   const hello = encodeMessage({ type: 'HELLO', xid: 1, version: 6, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0b1011010] }] });
   t.is(hello.length, 16);
   t.deepEqual(decodeMessage(hello), { ok: true, message: { type: 'HELLO', xid: 1, version: 6, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0b1011010] }] } });
+});
+
+test('every OF1.3 error type and code has its name, and round-trips as an ERROR message', (t) => {
+  let pairs = 0;
+  for (const [typeName, { type, codes }] of Object.entries(ERROR_TYPES)) {
+    codes.forEach((codeName, code) => {
+      const msg: OfpMessage = { type: 'ERROR', xid: 9, err_type: type, code, data: Buffer.from('offending message') };
+      t.deepEqual(roundTrip(msg), msg);
+      t.is(errorName(type, code), `${typeName}.${codeName}`);
+      pairs++;
+    });
+  }
+  t.is(pairs, 2 + 14 + 16 + 9 + 12 + 8 + 15 + 5 + 3 + 3 + 3 + 3 + 12 + 6, 'all 111 codes of the spec');
+  t.deepEqual(errorCodes('HELLO_FAILED', 'INCOMPATIBLE'), { err_type: 0, code: 0 });
+  t.deepEqual(errorCodes('BAD_ACTION', 'UNSUPPORTED_ORDER'), { err_type: 2, code: 11 });
+  t.is(errorName(0xffff, 5), 'EXPERIMENTER');
+  t.is(errorName(99, 1), 'UNKNOWN_TYPE_99.1');
+  const exp: OfpMessage = { type: 'ERROR', xid: 1, err_type: 0xffff, code: 60000, experimenter: 999999, data: Buffer.from('x') };
+  t.deepEqual(roundTrip(exp), exp);
 });

@@ -55,6 +55,8 @@ test('a cut takes a read-only snapshot named by the block hash, holding exactly 
   t.true(isSubvolume(snap));
   t.true(await isReadOnly(snap));
   t.is(statSync(join(snap, 'events.jsonl')).size, h.byteLength);
+  // The snapshot holds its own header, so a copy of it (a replica) verifies on its own.
+  t.like(await verify(snap), { ok: true, events: 500, blocks: 1 });
   t.is(await log.cutBlock(), null, 'nothing new: no empty block');
   await log.append([flowEvent(500)]);
   const h1 = (await log.cutBlock({ model: null }))!;

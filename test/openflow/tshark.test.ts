@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { decodeMessage, encodeMessage, OFP_NO_BUFFER, OFPP, type OfpMessage } from '../../openflow/index.ts';
+import { decodeMessage, encodeMessage, errorCodes, OFP_NO_BUFFER, OFPP, type OfpMessage } from '../../openflow/index.ts';
 import { prerequisite } from '../support/ci.ts';
 import { loadCorpus } from './corpus.ts';
 import { pcapOf } from './pcap.ts';
@@ -55,6 +55,11 @@ const built: OfpMessage[] = [
   { type: 'MULTIPART_REQUEST', xid: 12, flags: 0, multipart_type: 'PORT_STATS', body: { port_no: OFPP.ANY } },
   { type: 'BARRIER_REQUEST', xid: 13 },
   { type: 'ECHO_REPLY', xid: 14, data: Buffer.from('keepalive') },
+  // refusing a peer without OpenFlow 1.3; HELLO_FAILED carries ASCII text (spec 7.4.4)
+  { type: 'ERROR', xid: 15, ...errorCodes('HELLO_FAILED', 'INCOMPATIBLE'), data: Buffer.from('only OpenFlow 1.3 is spoken here') },
+  // a refused request quotes the request's first bytes
+  { type: 'ERROR', xid: 17, ...errorCodes('BAD_REQUEST', 'BAD_TYPE'), data: Buffer.from('04ff000800000011', 'hex') },
+  { type: 'MULTIPART_REPLY', xid: 16, flags: 0, multipart_type: 'AGGREGATE', body: { packet_count: 10n, byte_count: 1000n, flow_count: 2 } },
 ];
 
 async function flagged(dir: string, name: string, messages: Uint8Array[]): Promise<number[]> {

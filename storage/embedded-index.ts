@@ -76,22 +76,21 @@ export class EmbeddedIndex implements VectorIndex {
 
   #load(opts: EmbeddedOptions): void {
     const meta = readMeta(this.#files.meta);
+    const fits = meta !== null && meta.model === this.model && meta.dimension === this.dimension && meta.format === FORMAT;
+    if (opts.reset) this.repairs.push('started empty (rebuild)');
+    else if (meta && !fits) this.repairs.push(`the index held vectors of model ${meta.model} (dimension ${meta.dimension}); emptied for model ${this.model}`);
     let keep = 0;
-    if (opts.reset) {
-      this.repairs.push('started empty (rebuild)');
-    } else if (meta && (meta.model !== this.model || meta.dimension !== this.dimension || meta.format !== FORMAT)) {
-      this.repairs.push(`the index held vectors of model ${meta.model} (dimension ${meta.dimension}); emptied for model ${this.model}`);
-    } else if (meta) {
+    if (fits && !opts.reset) {
       this.#watermark = meta.watermark;
       keep = this.#readRecords();
     }
     const size = fstatSync(this.#fd).size;
     if (size !== keep) {
-      this.repairs.push(`cut ${size - keep} bytes of vectors.bin not covered by the watermark`);
+      if (fits && !opts.reset) this.repairs.push(`cut ${size - keep} bytes of vectors.bin not covered by the watermark`);
       ftruncateSync(this.#fd, keep);
       fdatasyncSync(this.#fd);
     }
-    if (!meta || meta.watermark !== this.#watermark || meta.model !== this.model) this.#saveMeta();
+    if (!fits || opts.reset) this.#saveMeta();
   }
 
   /** Loads whole records up to the watermark; returns the byte length they fill. */

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AddressInfo } from 'node:net';
 import type { Controller } from './controller.ts';
 import { dpidText } from './facts.ts';
+import { cookieOf } from './flow-id.ts';
 import { bearerMatches } from './api-token.ts';
 import { layout, listHeaderFiles, proveInclusion, readHeader, type EventLog, type IndexFeed, type LogRecord, type VectorHit } from '../storage/index.ts';
 
@@ -52,7 +53,8 @@ export function controllerSwitches(controller: Controller): () => SwitchView[] {
   return () =>
     [...controller.datapaths].map(([dpid, s]) => ({
       datapath_id: dpidText(dpid),
-      flows: [...s.state.flows.keys()].map((id) => id.toString(16).padStart(16, '0')),
+      // The policy keys its table by the cookie's hash part; events carry the whole cookie.
+      flows: [...s.state.flows.keys()].map((hash) => cookieOf(hash).toString(16).padStart(16, '0')),
     }));
 }
 

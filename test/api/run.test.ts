@@ -9,8 +9,10 @@ import { loggedSite, scratch } from '../index/fixture.ts';
 import { freePort, runGhostbridge } from '../controller/child.ts';
 import { until } from '../controller/harness.ts';
 import { FakeSwitch } from '../controller/fake-switch.ts';
+import { ipv4, tcp } from '../controller/frames.ts';
+import { OFP_NO_BUFFER, type OfpMessage } from '../../openflow/index.ts';
 
-test('ghostbridge run serves the API and keeps the vector index up to the log', async (t) => {
+test('ghostbridge run serves the API and keeps the vector index up to the log: catch-up at start, live flows, a block cut, the watermark saved on SIGTERM', async (t) => {
   const s = await loggedSite(t);
   await s.append(0, s.outputs.length);
   await s.log.close();
@@ -26,18 +28,34 @@ test('ghostbridge run serves the API and keeps the vector index up to the log', 
   const seq = s.outputs.findIndex((o) => o.vector);
   const similar = (await (await fetch(`${base}/similar?seq=${seq}&k=3`)).json()) as any;
   t.is(similar.hits.length, 3);
-  // Live: a switch connects; its switch.up event is logged and the watermark follows.
+  // Live: a switch connects (switch.up), then a TCP flow between two hosts: the controller
+  // installs an entry for it (flow.start), and the index follows with the pipeline's vector.
   const sw = await FakeSwitch.connect(ofPort, { datapathId: 0x77n });
   t.teardown(() => sw.socket.destroy());
+  const packetIn = (inPort: number, frame: Uint8Array): OfpMessage => ({
+    type: 'PACKET_IN', xid: 0, buffer_id: OFP_NO_BUFFER, total_len: frame.length, reason: 0, table_id: 0, cookie: 0n,
+    match: [{ field: 'in_port', value: inPort }], data: frame,
+  });
+  const A = '02:00:00:00:00:0a';
+  const B = '02:00:00:00:00:0b';
+  await until(async () => (await status()).switches.length === 1, 20_000, 'the switch to be up');
+  sw.send(packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(40000, 443))));
+  sw.send(packetIn(2, ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(443, 40000))));
   const live = await until(async () => {
     const st = await status();
-    return st.switches.length === 1 && st.index.watermark === s.outputs.length && st;
-  }, 20_000, 'the switch.up event to be logged and indexed');
-  t.deepEqual(live.switches, [{ datapath_id: '0000000000000077', flows: 0 }]);
-  t.is(live.log.written_seq, s.outputs.length);
+    return st.switches[0]?.flows === 1 && st.index.watermark === st.log.written_seq && st;
+  }, 20_000, 'the flow to be installed, logged and indexed');
+  t.is(live.switches[0].datapath_id, '0000000000000077');
+  const flows = (await (await fetch(`${base}/flows`)).json()) as any;
+  const recent = (await (await fetch(`${base}/flows/recent?limit=1`)).json()) as any;
+  const start = recent.events[0];
+  t.like(start, { event: { action: 'flow.start' }, ghostbridge: { flow: { id: flows.switches[0].flows[0] } } });
+  t.is(start.seq, live.log.written_seq);
+  const like = (await (await fetch(`${base}/similar?seq=${start.seq}&k=3`)).json()) as any;
+  t.is(like.hits.length, 3, 'the live flow.start has a vector in the index');
   const cut = await fetch(`${base}/blocks`, { method: 'POST', headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` } });
   t.is(cut.status, 201);
-  t.is(((await cut.json()) as any).block.lastSeq, s.outputs.length);
+  t.is(((await cut.json()) as any).block.lastSeq, live.log.written_seq);
   // Disconnect first: Controller.stop() waits for server.close(), which waits for every open
   // switch connection to end (reported to the controller's owner).
   sw.socket.destroy();
@@ -46,7 +64,7 @@ test('ghostbridge run serves the API and keeps the vector index up to the log', 
   const r = await child.proc;
   t.is(r.exitCode, 0, child.output.join('\n'));
   const meta = JSON.parse(readFileSync(`${s.data}.index/meta.json`, 'utf8'));
-  t.like(meta, { model: s.model, dimension: 16, watermark: s.outputs.length + 1 }); // + switch.down
+  t.like(meta, { model: s.model, dimension: 16, watermark: live.log.written_seq + 1 }); // + switch.down
 });
 
 for (const [args, message] of [

@@ -63,6 +63,7 @@ export const runCommand: CommandModule<object, Args> = {
         for (const l of a.listen) parseListen(l);
         if (a.api !== 'off') parseApiAddress(a.api);
         if (a.index !== undefined && isInside(a.index, a.data)) throw new Error(`--index ${a.index} is inside --data ${a.data}; put the index beside it`);
+        if (a['index-backend'] === 'qdrant' && !a['qdrant-url']) throw new Error('--index-backend qdrant needs --qdrant-url');
         for (const k of ['idle-timeout', 'hard-timeout'] as const) {
           if (!Number.isInteger(a[k]) || a[k] < 0 || a[k] > 65535) throw new Error(`--${k} must be a whole number of seconds, 0..65535`);
         }

@@ -71,6 +71,7 @@ for (const [args, message] of [
   [['--api', 'localhost'], /--api must be HOST:PORT/],
   [['--api', '127.0.0.1:99999'], /--api must be HOST:PORT/],
   [['--index', 'DATA/idx'], /is inside --data/],
+  [['--index-backend', 'qdrant'], /needs --qdrant-url/],
 ] as [string[], RegExp][]) {
   test(`run ${args.join(' ')} is refused before anything is created`, async (t) => {
     const dir = await scratch(t);

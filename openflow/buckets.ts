@@ -17,7 +17,7 @@ export function readBuckets(b: Buffer, off: number, end: number): Bucket[] {
 export function writeBuckets(w: BufferWriter, buckets: Bucket[]): void {
   for (const bucket of buckets) {
     const start = w.pos;
-    S.bucket.write(w, { ...bucket, len: 0 });
+    S.bucket.write(w, bucket);
     writeActions(w, bucket.actions);
     w.patchU16(start, w.pos - start);
   }

@@ -7,7 +7,9 @@ import { macToText, writeMac } from './addresses.ts';
 import { EncodeError, type BufferWriter } from './buffer-writer.ts';
 import { Malformed, need } from './malformed.ts';
 
-export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'u32x2' | 'u32x4' | `str${number}` | `pad${number}`;
+/** `len16` is a struct's own 16-bit length: the list walker has already read it, so the
+ *  decoder skips it, and the encoder writes a placeholder its caller patches. */
+export type FieldKind = 'u8' | 'u16' | 'u32' | 'u64' | 'mac' | 'u32x2' | 'u32x4' | 'len16' | `str${number}` | `pad${number}`;
 /** [spec field name, kind]; padding has an empty name. */
 export type FieldSpec = readonly [string, FieldKind];
 
@@ -41,6 +43,7 @@ function buildParser(fields: readonly FieldSpec[]): Parser {
     else if (kind === 'u32x2') p = p.array(name, { type: 'uint32be', length: 2 });
     else if (kind === 'u32x4') p = p.array(name, { type: 'uint32be', length: 4 });
     else if (kind.startsWith('str')) p = p.buffer(name, { length: Number(kind.slice(3)), formatter: fixedString as any });
+    else if (kind === 'len16') p = p.seek(2);
     else p = p.seek(Number(kind.slice(3)));
   }
   return p;
@@ -49,7 +52,8 @@ function buildParser(fields: readonly FieldSpec[]): Parser {
 function sizeOf(kind: FieldKind): number {
   switch (kind) {
     case 'u8': return 1;
-    case 'u16': return 2;
+    case 'u16':
+    case 'len16': return 2;
     case 'u32': return 4;
     case 'u64': return 8;
     case 'mac': return 6;
@@ -69,6 +73,7 @@ function writeField(w: BufferWriter, kind: FieldKind, v: unknown, what: string, 
       if (typeof v !== 'bigint') throw new EncodeError(`${name()} must be a bigint, got ${typeof v}`);
       w.u64(v);
       return;
+    case 'len16': w.u16(0); return;
     case 'mac': writeMac(w, v as string); return;
     case 'u32x2':
     case 'u32x4': {

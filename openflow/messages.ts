@@ -226,10 +226,10 @@ const queueGetConfigReply: BodyCodec<T.QueueGetConfigReply> = {
     S.queueGetConfig.write(w, m);
     for (const q of m.queues) {
       const qStart = w.pos;
-      S.packetQueue.write(w, { queue_id: q.queue_id, port: q.port, len: 0 });
+      S.packetQueue.write(w, q);
       for (const p of q.properties) {
         const pStart = w.pos;
-        S.queuePropHead.write(w, { property: OFPQT[p.property], len: 0 });
+        S.queuePropHead.write(w, { property: OFPQT[p.property] });
         if (p.property === 'EXPERIMENTER') {
           w.u32(p.experimenter);
           w.zeros(4);

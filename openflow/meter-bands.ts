@@ -33,7 +33,7 @@ export function readMeterBands(b: Buffer, off: number, end: number): MeterBand[]
 export function writeMeterBands(w: BufferWriter, bands: MeterBand[]): void {
   for (const band of bands) {
     const start = w.pos;
-    S.meterBandHead.write(w, { band_type: METER_BAND_TYPE[band.type], len: 0, rate: band.rate, burst_size: band.burst_size });
+    S.meterBandHead.write(w, { band_type: METER_BAND_TYPE[band.type], rate: band.rate, burst_size: band.burst_size });
     if (band.type === 'DSCP_REMARK') {
       w.u8(band.prec_level);
       w.zeros(3);

@@ -60,8 +60,8 @@ function bodyOf(tail: Tail<any>, key: string): BodyCodec {
   };
 }
 
-function list(shape: ListShape, head: Layout<any>, lengthKey: string, tail: Tail<any>): BodyCodec {
-  return bodyOf(entries(shape, head, lengthKey, tail), 'list');
+function list(shape: ListShape, head: Layout<any>, tail: Tail<any>): BodyCodec {
+  return bodyOf(entries(shape, head, tail), 'list');
 }
 
 const flowStatsRequest: BodyCodec = {
@@ -73,19 +73,19 @@ const flowStatsRequest: BodyCodec = {
 };
 
 const flowStatsReply = list(
-  { what: 'flow stats', lengthAt: 0, minLength: S.flowStats.size + 8, multipleOf8: true }, S.flowStats, 'length', MATCH_AND_INSTRUCTIONS,
+  { what: 'flow stats', lengthAt: 0, minLength: S.flowStats.size + 8, multipleOf8: true }, S.flowStats, MATCH_AND_INSTRUCTIONS,
 );
 const groupStatsReply = list(
-  { what: 'group stats', lengthAt: 0, minLength: S.groupStats.size }, S.groupStats, 'length', repeated('bucket_stats', S.bucketCounter),
+  { what: 'group stats', lengthAt: 0, minLength: S.groupStats.size }, S.groupStats, repeated('bucket_stats', S.bucketCounter),
 );
 const groupDescReply = list(
-  { what: 'group desc', lengthAt: 0, minLength: S.groupDesc.size, multipleOf8: true }, S.groupDesc, 'length', BUCKETS,
+  { what: 'group desc', lengthAt: 0, minLength: S.groupDesc.size, multipleOf8: true }, S.groupDesc, BUCKETS,
 );
 const meterStatsReply = list(
-  { what: 'meter stats', lengthAt: 4, minLength: S.meterStats.size }, S.meterStats, 'len', repeated('band_stats', S.meterBandStats),
+  { what: 'meter stats', lengthAt: 4, minLength: S.meterStats.size }, S.meterStats, repeated('band_stats', S.meterBandStats),
 );
 const meterConfigReply = list(
-  { what: 'meter config', lengthAt: 0, minLength: S.meterConfig.size, multipleOf8: true }, S.meterConfig, 'length', BANDS,
+  { what: 'meter config', lengthAt: 0, minLength: S.meterConfig.size, multipleOf8: true }, S.meterConfig, BANDS,
 );
 
 const tableFeatures: BodyCodec = { read: readTableFeatures, write: writeTableFeatures };

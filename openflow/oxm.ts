@@ -26,12 +26,15 @@ const BASIC: [OxmBasicName, Kind][] = [
   ['mpls_bos', 'u8'], ['pbb_isid', 'u24'], ['tunnel_id', 'u64'], ['ipv6_exthdr', 'u16'],
 ];
 export const OXM_BASIC_NAMES: readonly OxmBasicName[] = BASIC.map(([n]) => n);
+// Per field number, for the decoder's hot loop: plain arrays, no tuple unpacking.
+const KINDS: readonly Kind[] = BASIC.map(([, k]) => k);
+const SIZES: readonly number[] = BASIC.map(([, k]) => SIZE[k]);
 const FIELD_NUMBER = new Map<string, number>(BASIC.map(([n], i) => [n, i]));
 const KIND = new Map<string, Kind>(BASIC);
 
 /** The name of a basic field number, for table-features OXM ids and printing. */
 export function oxmBasicName(field: number): OxmBasicName | undefined {
-  return BASIC[field]?.[0];
+  return OXM_BASIC_NAMES[field];
 }
 
 function readValue(kind: Kind, b: Buffer, off: number): OxmValue {
@@ -49,25 +52,24 @@ function readValue(kind: Kind, b: Buffer, off: number): OxmValue {
 
 /** Decode the OXM TLV at `off` (bounded by `end`). Its total size is 4 + b[off + 3]. */
 export function readOxm(b: Buffer, off: number, end: number): OxmField {
-  need(off, 4, end, 'OXM header');
-  const cls = b.readUInt16BE(off);
+  if (off + 4 > end) need(off, 4, end, 'OXM header');
+  const cls = (b[off]! << 8) | b[off + 1]!;
   const fb = b[off + 2]!;
   const len = b[off + 3]!;
-  need(off + 4, len, end, 'OXM value');
+  if (off + 4 + len > end) need(off + 4, len, end, 'OXM value');
   const field = fb >>> 1;
   const hasmask = (fb & 1) === 1;
-  const kind = cls === OFPXMC_OPENFLOW_BASIC ? BASIC[field] : undefined;
-  if (kind === undefined) {
+  if (cls !== OFPXMC_OPENFLOW_BASIC || field >= SIZES.length) {
     return { field: 'raw', oxm_class: cls, oxm_field: field, hasmask, data: b.subarray(off + 4, off + 4 + len) };
   }
-  const size = SIZE[kind[1]];
+  const size = SIZES[field]!;
+  const name = OXM_BASIC_NAMES[field]!;
   if (len !== (hasmask ? 2 * size : size)) {
-    throw new Malformed('BAD_BODY', `OXM ${kind[0]}: length ${len}, expected ${hasmask ? 2 * size : size}`);
+    throw new Malformed('BAD_BODY', `OXM ${name}: length ${len}, expected ${hasmask ? 2 * size : size}`);
   }
-  const value = readValue(kind[1], b, off + 4);
-  return hasmask
-    ? { field: kind[0], value, mask: readValue(kind[1], b, off + 4 + size) }
-    : { field: kind[0], value };
+  const kind = KINDS[field]!;
+  const value = readValue(kind, b, off + 4);
+  return hasmask ? { field: name, value, mask: readValue(kind, b, off + 4 + size) } : { field: name, value };
 }
 
 /** Decode the ofp_match at `off`; `matchSize` gives how many bytes it took, padding included. */

@@ -41,8 +41,8 @@ export const flowMod = layout<Omit<T.FlowMod, 'type' | 'xid' | 'match' | 'instru
 export const groupMod = layout<Omit<T.GroupMod, 'type' | 'xid' | 'buckets'>>('ofp_group_mod', [
   ['command', 'u16'], ['group_type', 'u8'], ['', 'pad1'], ['group_id', 'u32'],
 ]);
-export const bucket = layout<Omit<T.Bucket, 'actions'> & { len: number }>('ofp_bucket', [
-  ['len', 'u16'], ['weight', 'u16'], ['watch_port', 'u32'], ['watch_group', 'u32'], ['', 'pad4'],
+export const bucket = layout<Omit<T.Bucket, 'actions'>>('ofp_bucket', [
+  ['len', 'len16'], ['weight', 'u16'], ['watch_port', 'u32'], ['watch_group', 'u32'], ['', 'pad4'],
 ]);
 export const portMod = layout<Omit<T.PortMod, 'type' | 'xid'>>('ofp_port_mod', [
   ['port_no', 'u32'], ['', 'pad4'], ['hw_addr', 'mac'], ['', 'pad2'], ['config', 'u32'], ['mask', 'u32'],
@@ -55,11 +55,11 @@ export const multipartHead = layout<{ mp_type: number; flags: number }>('ofp_mul
   ['mp_type', 'u16'], ['flags', 'u16'], ['', 'pad4'],
 ]);
 export const queueGetConfig = layout<{ port: number }>('ofp_queue_get_config', [['port', 'u32'], ['', 'pad4']]);
-export const packetQueue = layout<{ queue_id: number; port: number; len: number }>('ofp_packet_queue', [
-  ['queue_id', 'u32'], ['port', 'u32'], ['len', 'u16'], ['', 'pad6'],
+export const packetQueue = layout<{ queue_id: number; port: number }>('ofp_packet_queue', [
+  ['queue_id', 'u32'], ['port', 'u32'], ['len', 'len16'], ['', 'pad6'],
 ]);
-export const queuePropHead = layout<{ property: number; len: number }>('ofp_queue_prop_header', [
-  ['property', 'u16'], ['len', 'u16'], ['', 'pad4'],
+export const queuePropHead = layout<{ property: number }>('ofp_queue_prop_header', [
+  ['property', 'u16'], ['len', 'len16'], ['', 'pad4'],
 ]);
 export const role = layout<{ role: number; generation_id: bigint }>('ofp_role_request', [
   ['role', 'u32'], ['', 'pad4'], ['generation_id', 'u64'],
@@ -70,8 +70,8 @@ export const asyncConfig = layout<T.AsyncConfig>('ofp_async_config', [
 export const meterMod = layout<{ command: number; flags: number; meter_id: number }>('ofp_meter_mod', [
   ['command', 'u16'], ['flags', 'u16'], ['meter_id', 'u32'],
 ]);
-export const meterBandHead = layout<{ band_type: number; len: number; rate: number; burst_size: number }>('ofp_meter_band_header', [
-  ['band_type', 'u16'], ['len', 'u16'], ['rate', 'u32'], ['burst_size', 'u32'],
+export const meterBandHead = layout<{ band_type: number; rate: number; burst_size: number }>('ofp_meter_band_header', [
+  ['band_type', 'u16'], ['len', 'len16'], ['rate', 'u32'], ['burst_size', 'u32'],
 ]);
 
 // ---- multipart bodies ----
@@ -83,8 +83,8 @@ export const flowStatsRequest = layout<Omit<T.FlowStatsRequest, 'match'>>('ofp_f
 export const desc = layout<T.Desc>('ofp_desc', [
   ['mfr_desc', 'str256'], ['hw_desc', 'str256'], ['sw_desc', 'str256'], ['serial_num', 'str32'], ['dp_desc', 'str256'],
 ]);
-export const flowStats = layout<Omit<T.FlowStats, 'match' | 'instructions'> & { length: number }>('ofp_flow_stats', [
-  ['length', 'u16'], ['table_id', 'u8'], ['', 'pad1'], ...STATS_DURATION, ['priority', 'u16'],
+export const flowStats = layout<Omit<T.FlowStats, 'match' | 'instructions'>>('ofp_flow_stats', [
+  ['length', 'len16'], ['table_id', 'u8'], ['', 'pad1'], ...STATS_DURATION, ['priority', 'u16'],
   ['idle_timeout', 'u16'], ['hard_timeout', 'u16'], ['flags', 'u16'], ['', 'pad4'], ['cookie', 'u64'],
   ['packet_count', 'u64'], ['byte_count', 'u64'],
 ]);
@@ -108,35 +108,35 @@ export const queueStats = layout<T.QueueStats>('ofp_queue_stats', [
   ['port_no', 'u32'], ['queue_id', 'u32'], ['tx_bytes', 'u64'], ['tx_packets', 'u64'], ['tx_errors', 'u64'], ...STATS_DURATION,
 ]);
 export const groupStatsRequest = layout<{ group_id: number }>('ofp_group_stats_request', [['group_id', 'u32'], ['', 'pad4']]);
-export const groupStats = layout<Omit<T.GroupStats, 'bucket_stats'> & { length: number }>('ofp_group_stats', [
-  ['length', 'u16'], ['', 'pad2'], ['group_id', 'u32'], ['ref_count', 'u32'], ['', 'pad4'],
+export const groupStats = layout<Omit<T.GroupStats, 'bucket_stats'>>('ofp_group_stats', [
+  ['length', 'len16'], ['', 'pad2'], ['group_id', 'u32'], ['ref_count', 'u32'], ['', 'pad4'],
   ['packet_count', 'u64'], ['byte_count', 'u64'], ...STATS_DURATION,
 ]);
 export const bucketCounter = layout<{ packet_count: bigint; byte_count: bigint }>('ofp_bucket_counter', [
   ['packet_count', 'u64'], ['byte_count', 'u64'],
 ]);
-export const groupDesc = layout<Omit<T.GroupDesc, 'buckets'> & { length: number }>('ofp_group_desc', [
-  ['length', 'u16'], ['type', 'u8'], ['', 'pad1'], ['group_id', 'u32'],
+export const groupDesc = layout<Omit<T.GroupDesc, 'buckets'>>('ofp_group_desc', [
+  ['length', 'len16'], ['type', 'u8'], ['', 'pad1'], ['group_id', 'u32'],
 ]);
 export const groupFeatures = layout<T.GroupFeatures>('ofp_group_features', [
   ['types', 'u32'], ['capabilities', 'u32'], ['max_groups', 'u32x4'], ['actions', 'u32x4'],
 ]);
 export const meterRequest = layout<{ meter_id: number }>('ofp_meter_multipart_request', [['meter_id', 'u32'], ['', 'pad4']]);
-export const meterStats = layout<Omit<T.MeterStats, 'band_stats'> & { len: number }>('ofp_meter_stats', [
-  ['meter_id', 'u32'], ['len', 'u16'], ['', 'pad6'], ['flow_count', 'u32'], ['packet_in_count', 'u64'],
+export const meterStats = layout<Omit<T.MeterStats, 'band_stats'>>('ofp_meter_stats', [
+  ['meter_id', 'u32'], ['len', 'len16'], ['', 'pad6'], ['flow_count', 'u32'], ['packet_in_count', 'u64'],
   ['byte_in_count', 'u64'], ...STATS_DURATION,
 ]);
 export const meterBandStats = layout<{ packet_band_count: bigint; byte_band_count: bigint }>('ofp_meter_band_stats', [
   ['packet_band_count', 'u64'], ['byte_band_count', 'u64'],
 ]);
-export const meterConfig = layout<Omit<T.MeterConfig, 'bands'> & { length: number }>('ofp_meter_config', [
-  ['length', 'u16'], ['flags', 'u16'], ['meter_id', 'u32'],
+export const meterConfig = layout<Omit<T.MeterConfig, 'bands'>>('ofp_meter_config', [
+  ['length', 'len16'], ['flags', 'u16'], ['meter_id', 'u32'],
 ]);
 export const meterFeatures = layout<T.MeterFeatures>('ofp_meter_features', [
   ['max_meter', 'u32'], ['band_types', 'u32'], ['capabilities', 'u32'], ['max_bands', 'u8'], ['max_color', 'u8'], ['', 'pad2'],
 ]);
-export const tableFeatures = layout<Omit<T.TableFeatures, 'properties'> & { length: number }>('ofp_table_features', [
-  ['length', 'u16'], ['table_id', 'u8'], ['', 'pad5'], ['name', 'str32'], ['metadata_match', 'u64'],
+export const tableFeatures = layout<Omit<T.TableFeatures, 'properties'>>('ofp_table_features', [
+  ['length', 'len16'], ['table_id', 'u8'], ['', 'pad5'], ['name', 'str32'], ['metadata_match', 'u64'],
   ['metadata_write', 'u64'], ['config', 'u32'], ['max_entries', 'u32'],
 ]);
 export const tlvHead = layout<{ type: number; length: number }>('TLV header', [['type', 'u16'], ['length', 'u16']]);

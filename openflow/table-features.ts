@@ -71,8 +71,7 @@ function readProperty(b: Buffer, at: number, len: number): TableFeatureProperty 
 
 export function readTableFeatures(b: Buffer, off: number, end: number): TableFeatures[] {
   return readList(b, off, end, TABLE, (at, len) => {
-    const { length: _, ...f } = S.tableFeatures.read(b, at, at + len);
-    return { ...f, properties: readList(b, at + S.tableFeatures.size, at + len, PROPERTY, (p, plen) => readProperty(b, p, plen)) };
+    return { ...S.tableFeatures.read(b, at, at + len), properties: readList(b, at + S.tableFeatures.size, at + len, PROPERTY, (p, plen) => readProperty(b, p, plen)) };
   });
 }
 
@@ -108,7 +107,7 @@ function writeProperty(w: BufferWriter, p: TableFeatureProperty): void {
 export function writeTableFeatures(w: BufferWriter, tables: TableFeatures[]): void {
   for (const t of tables) {
     const start = w.pos;
-    S.tableFeatures.write(w, { ...t, length: 0 });
+    S.tableFeatures.write(w, t);
     for (const p of t.properties) writeProperty(w, p);
     w.patchU16(start, w.pos - start);
   }

@@ -59,18 +59,18 @@ export function repeated<K extends string, V>(key: K, layout: Layout<V>): Tail<R
 }
 
 /** A list of entries, each a fixed head carrying its own length, then a tail. */
-export function entries<E extends object>(shape: ListShape, head: Layout<any>, lengthKey: string, tail: Tail<any>): Tail<{ list: E[] }> {
+export function entries<E extends object>(shape: ListShape, head: Layout<any>, tail: Tail<any>): Tail<{ list: E[] }> {
   return {
     read: (b, off, end) => ({
       list: readList(b, off, end, shape, (at, len) => {
-        const { [lengthKey]: _, ...f } = head.read(b, at, at + len);
-        return { ...f, ...tail.read(b, at + head.size, at + len) } as E;
+        const f = head.read(b, at, at + len);
+        return Object.assign(f, tail.read(b, at + head.size, at + len)) as E;
       }),
     }),
     write(w, v) {
       for (const e of v.list) {
         const start = w.pos;
-        head.write(w, { ...e, [lengthKey]: 0 });
+        head.write(w, e);
         tail.write(w, e);
         w.patchU16(start + shape.lengthAt, w.pos - start);
       }

@@ -31,7 +31,7 @@ export class LogReader {
     if (!Number.isSafeInteger(fromSeq) || fromSeq < 0) throw new RangeError(`not a seq: ${fromSeq}`);
     const stride = this.#index.strideFor(fromSeq);
     const start = stride ? stride.offset : this.#fromLastStride();
-    for (const r of this.#records(start, this.#end())) if (r.seq >= fromSeq) yield r;
+    yield* this.#records(start, this.#end(), fromSeq);
   }
 
   /**
@@ -60,11 +60,12 @@ export class LogReader {
     return last ? last.offset : 0;
   }
 
-  *#records(start: number, end: number): Generator<LogRecord> {
+  /** Records of the lines in [start, end), parsing only those from `fromSeq` on. */
+  *#records(start: number, end: number, fromSeq = 0): Generator<LogRecord> {
     for (const { buf, length } of lineChunks(this.#fd, start, end)) {
       for (let s = 0; s < length; ) {
         const e = buf.indexOf(10, s);
-        yield JSON.parse(buf.toString('utf8', s, e)) as LogRecord;
+        if (fromSeq === 0 || leadingSeq(buf, s) >= fromSeq) yield JSON.parse(buf.toString('utf8', s, e)) as LogRecord;
         s = e + 1;
       }
     }
@@ -73,6 +74,15 @@ export class LogReader {
   close(): void {
     closeSync(this.#fd);
   }
+}
+
+const SEQ_AT = '{"seq":'.length;
+
+/** The seq digits that open a line, read without parsing it (a reader skips up to a stride). */
+function leadingSeq(buf: Buffer, start: number): number {
+  let seq = 0;
+  for (let i = start + SEQ_AT, c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) seq = seq * 10 + (c - 0x30);
+  return seq;
 }
 
 /**

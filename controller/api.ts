@@ -85,7 +85,8 @@ function routes(app: FastifyInstance, o: ApiOptions): void {
     return {
       switches: o.switches().map((s) => ({ datapath_id: s.datapath_id, flows: s.flows.length })),
       log: { next_seq: log.nextSeq, written_seq: log.writtenSeq, durable_seq: log.durableSeq, last_block: log.lastBlock && { index: log.lastBlock.index, last_seq: log.lastBlock.lastSeq, hash: log.lastBlock.hash } },
-      index: index ? { backend: index.backend, model: index.model, watermark: index.watermark, vectors: await index.count(), behind: log.writtenSeq - index.watermark } : null,
+      // vectors: null while the index cannot answer (a Qdrant server that is down).
+      index: index ? { backend: index.backend, model: index.model, watermark: index.watermark, vectors: await index.count().catch(() => null), behind: log.writtenSeq - index.watermark } : null,
     };
   });
 
@@ -163,13 +164,13 @@ function routes(app: FastifyInstance, o: ApiOptions): void {
     async (req) => {
       const feed = indexOf(o);
       const { seq, k } = req.query;
-      const vector = await feed.index.vectorOf(seq);
+      const vector = await unavailableAs503(feed.index.vectorOf(seq));
       if (!vector) {
         if (seq > feed.index.watermark) throw new HttpError(409, `event ${seq} is not indexed yet (the index is at seq ${feed.index.watermark}, the log at ${log.writtenSeq})`);
         if (seq > log.writtenSeq) notFound(`no event ${seq}`);
         notFound(`event ${seq} has no vector (only flow events have one)`);
       }
-      return similar(o, await feed.index.search(vector, k, { exclude: seq }), { seq });
+      return similar(o, await unavailableAs503(feed.index.search(vector, k, { exclude: seq })), { seq });
     },
   );
 
@@ -187,14 +188,7 @@ function routes(app: FastifyInstance, o: ApiOptions): void {
     },
     async (req) => {
       const feed = indexOf(o);
-      let hits: VectorHit[];
-      try {
-        hits = await feed.index.search(Float32Array.from(req.body.vector), req.body.k);
-      } catch (err) {
-        if (err instanceof RangeError) throw new HttpError(400, err.message);
-        throw err;
-      }
-      return similar(o, hits, {});
+      return similar(o, await unavailableAs503(feed.index.search(Float32Array.from(req.body.vector), req.body.k)), {});
     },
   );
 }
@@ -206,6 +200,16 @@ function notFound(message: string): never {
 function indexOf(o: ApiOptions): IndexFeed {
   if (!o.index) throw new HttpError(503, 'no vector index: ghostbridge run was started with --no-vectorize');
   return o.index;
+}
+
+/** The index's own refusals (RangeError: a bad vector) are 400; any other failure means it cannot answer now. */
+async function unavailableAs503<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof RangeError) throw new HttpError(400, err.message);
+    throw new HttpError(503, `the vector index cannot answer now: ${(err as Error).message}`);
+  }
 }
 
 function authorize(req: FastifyRequest, reply: FastifyReply, token: string, done: (err?: Error) => void): void {

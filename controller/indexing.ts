@@ -17,6 +17,8 @@ export interface IndexingOptions {
   model?: string;
   /** Start the index empty (a rebuild). */
   reset?: boolean;
+  /** qdrant: a server that is down now is connected to later (the feed retries). */
+  connectLater?: boolean;
 }
 
 /** Events read back from the log (seq, prev and hash beside the event's own fields) to vectors. */
@@ -43,6 +45,7 @@ export async function openIndexing(o: IndexingOptions, log: LogSource, onError: 
       model: vectorizer.modelId,
       dimension: vectorizer.dimension,
       reset: o.reset,
+      connectLater: o.connectLater,
     });
     for (const r of index.repairs) note(`vector index: ${r}`);
     const vectorize = recordVectorizer(vectorizer);

@@ -74,6 +74,9 @@ export class EmbeddedIndex implements VectorIndex {
     return this.#watermark;
   }
 
+  /** Loaded in the constructor. */
+  async ready(): Promise<void> {}
+
   #load(opts: EmbeddedOptions): void {
     const meta = readMeta(this.#files.meta);
     const fits = meta !== null && meta.model === this.model && meta.dimension === this.dimension && meta.format === FORMAT;

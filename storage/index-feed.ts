@@ -143,6 +143,7 @@ export class IndexFeed {
 
   /** Indexes every event after the watermark that the log holds now. */
   async catchUp(): Promise<void> {
+    await this.index.ready();
     const size = this.#opts.batch ?? 4096;
     let records: LogRecord[] = [];
     for await (const r of this.#opts.log.from(this.index.watermark + 1)) {

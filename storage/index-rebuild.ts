@@ -5,7 +5,7 @@ import { dirname, basename, join, relative, isAbsolute, resolve } from 'node:pat
 import { listHeaderFiles, readHeader } from './block-header.ts';
 import { layout } from './layout.ts';
 import { openEmbeddedIndex } from './embedded-index.ts';
-import { openQdrantIndex } from './qdrant-index.ts';
+import { QdrantIndex } from './qdrant-index.ts';
 import { IndexFeed, type LogSource, type RecordVectorizer } from './index-feed.ts';
 import type { IndexIdentity, VectorIndex } from './vector-index.ts';
 
@@ -20,6 +20,8 @@ export interface IndexOptions extends IndexIdentity {
   qdrantUrl?: string;
   qdrantCollection?: string;
   reset?: boolean;
+  /** qdrant: do not wait for the server; connect on first use and retry (a server down at start). */
+  connectLater?: boolean;
 }
 
 /** The path with symlinks resolved as far as it exists (the rest may not exist yet). */
@@ -41,7 +43,8 @@ export function isInside(child: string, parent: string): boolean {
 export async function openVectorIndex(o: IndexOptions): Promise<VectorIndex> {
   if (o.backend === 'qdrant') {
     if (!o.qdrantUrl) throw new Error('the qdrant backend needs a URL (--qdrant-url)');
-    return openQdrantIndex({ url: o.qdrantUrl, collection: o.qdrantCollection, model: o.model, dimension: o.dimension, reset: o.reset });
+    const opts = { url: o.qdrantUrl, collection: o.qdrantCollection, model: o.model, dimension: o.dimension, reset: o.reset };
+    return o.connectLater ? QdrantIndex.connectLater(opts) : QdrantIndex.open(opts);
   }
   if (isInside(o.dir, o.dataDir)) throw new Error(`the index directory ${o.dir} is inside the data directory ${o.dataDir}; put it beside it (it is derived data, never snapshotted)`);
   return openEmbeddedIndex({ dir: o.dir, model: o.model, dimension: o.dimension, reset: o.reset });

@@ -38,6 +38,8 @@ export class QdrantIndex implements VectorIndex {
   #client: QdrantClient;
   #name: string;
   #meta: string;
+  #reset: boolean;
+  #loaded: Promise<void> | null = null;
 
   private constructor(opts: QdrantOptions) {
     this.model = opts.model;
@@ -45,13 +47,33 @@ export class QdrantIndex implements VectorIndex {
     this.#name = opts.collection ?? 'ghostbridge';
     if (!/^[A-Za-z0-9_-]{1,200}$/.test(this.#name)) throw new Error(`not a usable Qdrant collection name: ${JSON.stringify(this.#name)}`);
     this.#meta = `${this.#name}-meta`;
+    this.#reset = opts.reset ?? false;
     this.#client = new QdrantClient({ url: opts.url, apiKey: opts.apiKey, timeout: opts.timeoutMs ?? 30_000, checkCompatibility: false });
   }
 
+  /** Connects and loads now: fails if the server cannot be reached. */
   static async open(opts: QdrantOptions): Promise<QdrantIndex> {
     const index = new QdrantIndex(opts);
-    await index.#load(opts.reset ?? false);
+    await index.ready();
     return index;
+  }
+
+  /** Connects on first use, and again after a failure (a server that is down at start). */
+  static connectLater(opts: QdrantOptions): QdrantIndex {
+    return new QdrantIndex(opts);
+  }
+
+  ready(): Promise<void> {
+    this.#loaded ??= this.#load(this.#reset).then(
+      () => {
+        this.#reset = false;
+      },
+      (err: Error) => {
+        this.#loaded = null;
+        throw err;
+      },
+    );
+    return this.#loaded;
   }
 
   get watermark(): number {
@@ -89,6 +111,7 @@ export class QdrantIndex implements VectorIndex {
   }
 
   async add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
+    await this.ready();
     checkAdd(this, entries, upTo);
     for (let i = 0; i < entries.length; i += UPSERT_BATCH) {
       const points = entries.slice(i, i + UPSERT_BATCH).map((e) => ({ id: e.seq, vector: Array.from(normalized(e.vector, this.dimension)) }));
@@ -108,6 +131,7 @@ export class QdrantIndex implements VectorIndex {
   async search(vector: Float32Array, k: number, opts: { exclude?: number } = {}): Promise<VectorHit[]> {
     checkK(k);
     const q = Array.from(normalized(vector, this.dimension));
+    await this.ready();
     // One more than asked, so the excluded point (usually the query's own event) can go.
     const { points } = await this.#client.query(this.#name, { query: q, limit: opts.exclude === undefined ? k : k + 1, with_payload: false });
     return points
@@ -118,11 +142,13 @@ export class QdrantIndex implements VectorIndex {
   }
 
   async vectorOf(seq: number): Promise<Float32Array | undefined> {
+    await this.ready();
     const [point] = await this.#client.retrieve(this.#name, { ids: [seq], with_payload: false, with_vector: true });
     return Array.isArray(point?.vector) ? Float32Array.from(point.vector as number[]) : undefined;
   }
 
   async count(): Promise<number> {
+    await this.ready();
     return (await this.#client.count(this.#name, { exact: true })).count;
   }
 

@@ -24,6 +24,11 @@ export interface VectorIndex {
   /** What opening repaired or reset, in words. */
   readonly repairs: string[];
   /**
+   * Resolves once the index is usable; a server backend that could not be reached is tried
+   * again on each call. Every other method waits for it.
+   */
+  ready(): Promise<void>;
+  /**
    * Adds vectors (seqs above the watermark, ascending) and moves the watermark to `upTo`
    * (≥ the last seq given): events in between had no vector.
    */

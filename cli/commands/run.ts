@@ -93,7 +93,7 @@ export const runCommand: CommandModule<object, Args> = {
     // unreachable), run goes on without it and `ghostbridge index rebuild` fills it later.
     const indexing = pipeline.modelId
       ? await openIndexing(
-          { backend: args['index-backend'], indexDir: args.index ?? `${args.data.replace(/\/+$/, '')}.index`, dataDir: args.data, qdrantUrl: args['qdrant-url'], modelDir: modelDirOf(args.data), model: pipeline.modelId },
+          { backend: args['index-backend'], indexDir: args.index ?? `${args.data.replace(/\/+$/, '')}.index`, dataDir: args.data, qdrantUrl: args['qdrant-url'], modelDir: modelDirOf(args.data), model: pipeline.modelId, connectLater: true },
           events,
           (err) => log.warn({ err: err.message }, 'vector index failed; the log goes on and the index catches up'),
           (m) => log.info(m),

@@ -5,7 +5,8 @@ import { statSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApi, controllerSwitches, type Api } from '../../controller/api.ts';
 import { loadOrCreateToken } from '../../controller/api-token.ts';
-import { checkEventProof, IndexFeed, layout, openEmbeddedIndex } from '../../storage/index.ts';
+import { checkEventProof, IndexFeed, layout, openEmbeddedIndex, QdrantIndex } from '../../storage/index.ts';
+import { freePort } from '../controller/child.ts';
 import { loggedSite, type LoggedSite } from '../index/fixture.ts';
 import { startController, until } from '../controller/harness.ts';
 import { FakeSwitch } from '../controller/fake-switch.ts';
@@ -183,4 +184,19 @@ test('without a vector index, similarity answers 503 and the rest works', async 
   t.is(r.status, 503);
   t.regex(r.body.message, /no vector index/);
   t.is((await get(base, '/status')).body.index, null);
+});
+
+test('an index that cannot answer (Qdrant down) gives 503 on similarity, and status still answers', async (t) => {
+  const { s } = await setup(t, { vectors: false });
+  const index = QdrantIndex.connectLater({ url: `http://127.0.0.1:${await freePort()}`, model: s.model, dimension: 16, timeoutMs: 2000 });
+  const feed = new IndexFeed({ index, log: s.log, vectorize: s.vectorize });
+  const api = await startApi({ port: 0, dataDir: s.data, log: s.log, index: feed, switches: () => [], token: 'x'.repeat(32) });
+  t.teardown(() => api.close());
+  const base = `http://${api.address}`;
+  const r = await get(base, '/similar?seq=1');
+  t.is(r.status, 503);
+  t.regex(r.body.message, /cannot answer now/);
+  const st = await get(base, '/status');
+  t.is(st.status, 200);
+  t.like(st.body.index, { backend: 'qdrant', watermark: -1, vectors: null });
 });

@@ -1,8 +1,11 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { IndexFeed, openEmbeddedIndex, openLogReader, openQdrantIndex, rebuildIndex, type VectorIndex } from '../../storage/index.ts';
+import { IndexFeed, openEmbeddedIndex, openLogReader, openQdrantIndex, QdrantIndex, rebuildIndex, type VectorIndex } from '../../storage/index.ts';
+import { freePort } from '../controller/child.ts';
 import { loggedSite, siteTraffic, type LoggedSite } from './fixture.ts';
 import { startQdrantDouble } from './qdrant-double.ts';
+
+const qdrantConnectingLater = (url: string, model: string) => QdrantIndex.connectLater({ url, collection: 'flows', model, dimension: 16, timeoutMs: 2000 });
 
 const withVector = (s: LoggedSite, upTo = s.outputs.length) => s.outputs.slice(0, upTo).filter((o) => o.vector).length;
 
@@ -139,6 +142,24 @@ test('qdrant backend against an in-process test double of Qdrant\'s REST API: wh
     await new Promise((r) => setTimeout(r, 25));
     await feed.settled();
   }
+  t.is(index.watermark, s.outputs.length - 1);
+  t.is(await index.count(), withVector(s));
+  await feed.close();
+});
+
+test('qdrant backend against an in-process test double of Qdrant\'s REST API: a server down when indexing starts is connected to later, and the index catches up', async (t) => {
+  const s = await loggedSite(t);
+  const port = await freePort();
+  const errors: string[] = [];
+  const index = qdrantConnectingLater(`http://127.0.0.1:${port}`, s.model);
+  const feed = new IndexFeed({ index, log: s.log, vectorize: s.vectorize, retryMs: 50, onError: (e) => errors.push(e.message) });
+  feed.start();
+  await live(s, feed, 0, s.outputs.length);
+  t.true(errors.length > 0);
+  t.is(index.watermark, -1);
+  const double = await startQdrantDouble({ port });
+  t.teardown(() => double.close());
+  for (let i = 0; i < 200 && index.watermark < s.outputs.length - 1; i++) await new Promise((r) => setTimeout(r, 25));
   t.is(index.watermark, s.outputs.length - 1);
   t.is(await index.count(), withVector(s));
   await feed.close();

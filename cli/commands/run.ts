@@ -89,8 +89,9 @@ export const runCommand: CommandModule<object, Args> = {
       model: pipeline.modelId,
       onError: (err) => log.error({ err: err.message }, 'event log'),
     });
-    // The vector index follows the log off the forwarding path; if it cannot open (Qdrant
-    // unreachable), run goes on without it and `ghostbridge index rebuild` fills it later.
+    // The vector index follows the log off the forwarding path. A Qdrant server that is down
+    // is connected to later; an index that cannot open at all (another process holds the
+    // embedded one) leaves run going without it, and `ghostbridge index rebuild` fills it.
     const indexing = pipeline.modelId
       ? await openIndexing(
           { backend: args['index-backend'], indexDir: args.index ?? `${args.data.replace(/\/+$/, '')}.index`, dataDir: args.data, qdrantUrl: args['qdrant-url'], modelDir: modelDirOf(args.data), model: pipeline.modelId, connectLater: true },

@@ -3,6 +3,7 @@ export { OfpFramer, DEFAULT_MAX_MESSAGE, type Frame } from './framer.ts';
 export { decodeMessage, encodeMessage, encodeInto } from './codec.ts';
 export { BufferWriter, EncodeError } from './buffer-writer.ts';
 export { messageToJson, messageFromJson } from './json.ts';
+export { helloVersions, versionBitmap } from './hello.ts';
 export { OXM_BASIC_NAMES, oxmBasicName } from './oxm.ts';
 export * from './constants.ts';
 export { ERROR_TYPES, OFPET_EXPERIMENTER, errorName, errorCodes, type ErrorTypeName, type ErrorCodeName } from './errors.ts';

@@ -2,7 +2,7 @@
 // says, decode back, and bad input is reported clearly.
 import test from 'ava';
 import {
-  BufferWriter, decodeMessage, encodeInto, encodeMessage, EncodeError, ERROR_TYPES, errorCodes, errorName, OFP_NO_BUFFER, OFPP,
+  BufferWriter, decodeMessage, encodeInto, encodeMessage, EncodeError, ERROR_TYPES, errorCodes, errorName, helloVersions, OFP_NO_BUFFER, OFPP, versionBitmap,
   type FlowMod, type OfpMessage, type PacketOut,
 } from '../../openflow/index.ts';
 
@@ -106,7 +106,14 @@ test('decode errors are values naming what is wrong', (t) => {
   t.regex(r.ok ? '' : r.error.message, /^FLOW_MOD: .*length/);
 });
 
-test('HELLO keeps its version and bitmap; other versions of other messages are refused', (t) => {
+test('HELLO: version negotiation helpers agree with the wire bitmap', (t) => {
+  const offer = { type: 'HELLO' as const, xid: 1, version: 6, elements: [versionBitmap([1, 4, 6, 33])] };
+  t.deepEqual(offer.elements[0], { type: 'VERSIONBITMAP', bitmaps: [0b1010010, 0b10] });
+  t.deepEqual(helloVersions(roundTrip(offer) as typeof offer), [1, 4, 6, 33]);
+  t.deepEqual(helloVersions({ type: 'HELLO', xid: 1, version: 4, elements: [] }), [4]);
+});
+
+test('HELLO keeps its version and bitmap', (t) => {
   const hello = encodeMessage({ type: 'HELLO', xid: 1, version: 6, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0b1011010] }] });
   t.is(hello.length, 16);
   t.deepEqual(decodeMessage(hello), { ok: true, message: { type: 'HELLO', xid: 1, version: 6, elements: [{ type: 'VERSIONBITMAP', bitmaps: [0b1011010] }] } });

@@ -8,6 +8,7 @@ import { ACTION_TYPE_CODE, INSTRUCTION_TYPE_CODE, METER_BAND_TYPE, multipartType
 import { writeInstructions } from '../../openflow/instructions.ts';
 import { writeMeterBands } from '../../openflow/meter-bands.ts';
 import { oxmBasicName, writeMatch, writeOxm } from '../../openflow/oxm.ts';
+import { helloVersions } from '../../openflow/index.ts';
 import type * as T from '../../openflow/index.ts';
 
 type J = Record<string, unknown>;
@@ -164,21 +165,13 @@ function multipart(m: T.MultipartRequest | T.MultipartReply): J {
   return { [cls]: { ...head, body } };
 }
 
-function versions(bitmaps: number[]): number[] {
-  const out: number[] = [];
-  bitmaps.forEach((bm, word) => {
-    for (let bit = 0; bit < 32; bit++) if ((bm >>> bit) & 1) out.push(word * 32 + bit);
-  });
-  return out;
-}
-
 /** One message in Ryu's layout. */
 export function toRyu(msg: T.OfpMessage): J {
   const { type: _type, xid: _xid, ...f } = msg as any;
   switch (msg.type) {
     case 'HELLO':
       return { OFPHello: { elements: msg.elements.map((e) => e.type === 'VERSIONBITMAP'
-        ? { OFPHelloElemVersionBitmap: { type: 1, length: 4 + 4 * e.bitmaps.length, versions: versions(e.bitmaps) } }
+        ? { OFPHelloElemVersionBitmap: { type: 1, length: 4 + 4 * e.bitmaps.length, versions: helloVersions({ ...msg, elements: [e] }) } }
         : { OFPHelloElemUnknown: e }) } };
     case 'ERROR':
       return { OFPErrorMsg: msg.experimenter === undefined

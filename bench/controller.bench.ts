@@ -94,17 +94,16 @@ interface Row {
   rss: string;
 }
 
-async function measure(kind: 'forwarding' | 'full'): Promise<Row> {
+/** Runs `fn` against a fresh controller child with 16 switches connected, then cleans up. */
+async function withController<T>(kind: 'forwarding' | 'full', fn: (sws: EmulatedSwitch[], pid: number) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
   const port = await freePort();
   const child = await startController(kind, port, join(dir, 'data'));
   try {
     const sws = await connectSwitches(port);
-    const rss: number[] = [];
-    const rate = await throughput(sws, child.pid!, SECONDS, rss);
-    const lat = await latency(sws[0]);
+    const result = await fn(sws, child.pid!);
     for (const s of sws) s.close();
-    return { mode: kind === 'forwarding' ? 'forwarding alone' : 'full pipeline (run: events logged + vectorized)', rate, p50: lat.p50, p99: lat.p99, rss: `${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MiB` };
+    return result;
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -112,23 +111,23 @@ async function measure(kind: 'forwarding' | 'full'): Promise<Row> {
   }
 }
 
-async function soak(kind: 'forwarding' | 'full'): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
-  const port = await freePort();
-  const child = await startController(kind, port, join(dir, 'data'));
-  try {
-    const sws = await connectSwitches(port);
+function measure(kind: 'forwarding' | 'full'): Promise<Row> {
+  return withController(kind, async (sws, pid) => {
     const rss: number[] = [];
-    const rate = await throughput(sws, child.pid!, SOAK, rss);
-    for (const s of sws) s.close();
+    const rate = await throughput(sws, pid, SECONDS, rss);
+    const lat = await latency(sws[0]);
+    return { mode: kind === 'forwarding' ? 'forwarding alone' : 'full pipeline (run: events logged + vectorized)', rate, p50: lat.p50, p99: lat.p99, rss: `${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MiB` };
+  });
+}
+
+function soak(kind: 'forwarding' | 'full'): Promise<string> {
+  return withController(kind, async (sws, pid) => {
+    const rss: number[] = [];
+    const rate = await throughput(sws, pid, SOAK, rss);
     const tenth = Math.max(1, Math.floor(rss.length / 10));
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     return `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB`;
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const rows = [await measure('forwarding'), await measure('full')];

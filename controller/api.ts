@@ -70,7 +70,7 @@ export async function startApi(o: ApiOptions): Promise<Api> {
 function routes(app: FastifyInstance, o: ApiOptions): void {
   const { log } = o;
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     reply.code(status).send({ statusCode: status, message: status === 500 ? `internal error: ${err.message}` : err.message });
   });

@@ -1,7 +1,7 @@
 // The stream framer: TCP chunks of any size give the same messages; impossible lengths
 // come back as error values, never exceptions.
 import test from 'ava';
-import { decodeMessage, messageToJson, OfpFramer, type Frame } from '../../openflow/index.ts';
+import { decodeMessage, encodeMessage, messageToJson, OfpFramer, type Frame } from '../../openflow/index.ts';
 import { corpusStream, loadCorpus } from './corpus.ts';
 import { randInt, rng } from './random.ts';
 
@@ -94,4 +94,18 @@ test('a header length above the configured maximum is an error value', (t) => {
   t.is(frames.length, 1);
   t.like(frames[0], { kind: 'decode-error', code: 'BAD_LENGTH' });
   t.regex((frames[0] as { message: string }).message, /4096.*8\.\.1024/);
+});
+
+test('the largest message, dripped one byte per chunk, comes out whole and equal', (t) => {
+  const echo = encodeMessage({ type: 'ECHO_REQUEST', xid: 42, data: Buffer.alloc(0xffff - 8, 0xab) });
+  t.is(echo.length, 0xffff);
+  const framer = new OfpFramer();
+  const frames: Frame[] = [];
+  for (let i = 0; i < echo.length; i++) {
+    frames.push(...framer.push(echo.subarray(i, i + 1)));
+    if (framer.buffered > echo.length) return t.fail('holds more than one message');
+  }
+  t.is(frames.length, 1);
+  t.true(Buffer.from(frames[0] as Uint8Array).equals(echo));
+  t.is(framer.buffered, 0);
 });

@@ -3,14 +3,14 @@
 import { readActions, writeActions } from './actions.ts';
 import type { BufferWriter } from './buffer-writer.ts';
 import { EncodeError } from './buffer-writer.ts';
+import { OFPET_EXPERIMENTER } from './errors.ts';
 import type { MessageTypeName } from './constants.ts';
-import { readInstructions, writeInstructions } from './instructions.ts';
 import { readList } from './list.ts';
 import { Malformed, need } from './malformed.ts';
 import { readMultipart, writeMultipart } from './multipart.ts';
 import { matchSize, readMatch, writeMatch } from './oxm.ts';
 import * as S from './structs.ts';
-import { BANDS, BUCKETS, MATCH_ONLY, type Tail } from './tails.ts';
+import { BANDS, BUCKETS, MATCH_AND_INSTRUCTIONS, MATCH_ONLY, type Tail } from './tails.ts';
 import type { Layout } from './layout.ts';
 import type * as T from './types.ts';
 
@@ -84,7 +84,6 @@ const hello: BodyCodec<T.Hello> = {
   },
 };
 
-const OFPET_EXPERIMENTER = 0xffff;
 const error: BodyCodec<T.ErrorMsg> = {
   read(b, xid) {
     const h = S.errorHead.read(b, H, b.length);
@@ -161,25 +160,6 @@ const packetOut: BodyCodec<T.PacketOut> = {
     writeActions(w, m.actions);
     w.patchU16(start + 8, w.pos - start - S.packetOut.size);
     w.bytes(m.data);
-  },
-};
-
-const FLOW_MOD_MATCH = H + S.flowMod.size;
-const flowMod: BodyCodec<T.FlowMod> = {
-  read(b, xid) {
-    const f = S.flowMod.read(b, H, b.length);
-    const match = readMatch(b, FLOW_MOD_MATCH, b.length);
-    const instructions = readInstructions(b, FLOW_MOD_MATCH + matchSize(b, FLOW_MOD_MATCH), b.length);
-    return {
-      type: 'FLOW_MOD', xid, cookie: f.cookie, cookie_mask: f.cookie_mask, table_id: f.table_id,
-      command: f.command, idle_timeout: f.idle_timeout, hard_timeout: f.hard_timeout, priority: f.priority,
-      buffer_id: f.buffer_id, out_port: f.out_port, out_group: f.out_group, flags: f.flags, match, instructions,
-    };
-  },
-  write(w, m) {
-    S.flowMod.write(w, m);
-    writeMatch(w, m.match);
-    writeInstructions(w, m.instructions);
   },
 };
 
@@ -260,7 +240,7 @@ export const MESSAGE_CODECS: { [K in MessageTypeName]: BodyCodec<T.MessageOf<K>>
   FLOW_REMOVED: headAndTail('FLOW_REMOVED', S.flowRemoved, MATCH_ONLY),
   PORT_STATUS: portStatus,
   PACKET_OUT: packetOut,
-  FLOW_MOD: flowMod,
+  FLOW_MOD: headAndTail('FLOW_MOD', S.flowMod, MATCH_AND_INSTRUCTIONS),
   GROUP_MOD: headAndTail('GROUP_MOD', S.groupMod, BUCKETS),
   PORT_MOD: fixed('PORT_MOD', S.portMod),
   TABLE_MOD: fixed('TABLE_MOD', S.tableMod),

@@ -2,8 +2,10 @@
 // with the same value. Returns the paths that differ, empty when they agree.
 import { OXM_BASIC_NAMES } from '../../openflow/index.ts';
 
+const BASIC = new Set<string>(OXM_BASIC_NAMES);
+
 /** What is not compared, and why. Each entry names a Ryu class and the keys still compared. */
-export const EXCLUSIONS: { ryuClass: RegExp; compared: string[]; reason: string }[] = [
+export const EXCLUSIONS: { ryuClass: RegExp; when?: (body: Record<string, unknown>) => boolean; compared: string[]; reason: string }[] = [
   {
     ryuClass: /^NX(Action|FlowSpec)/,
     compared: ['experimenter', 'len', 'type', 'subtype'],
@@ -16,12 +18,17 @@ export const EXCLUSIONS: { ryuClass: RegExp; compared: string[]; reason: string 
     reason: 'an ONF experimenter multipart body, kept as bytes; its header is compared, its bytes by the byte-for-byte check',
   },
   {
+    ryuClass: /^OXMTlv$/,
+    when: (body) => !BASIC.has(body.field as string),
+    compared: [],
+    reason: 'Nicira/ONF OXM fields (reg0, conj_id, pkt_mark, ...) are kept as raw bytes by design; checked byte for byte',
+  },
+  {
     ryuClass: /^Packet$/,
     compared: [],
     reason: 'Ryu decodes one PACKET_OUT payload into its packet library; we keep the frame as bytes (checked byte for byte)',
   },
 ];
-const BASIC = new Set<string>(OXM_BASIC_NAMES);
 
 function sameBytes(ryu: unknown, mine: Uint8Array): boolean {
   const b = Buffer.from(mine.buffer, mine.byteOffset, mine.length);
@@ -52,15 +59,11 @@ export function differences(ryu: unknown, mine: unknown, path = '$'): string[] {
   // A class wrapper {ClassName: {...}}: the class may be partly excluded.
   if (keys.length === 1 && /^[A-Z]/.test(keys[0]!)) {
     const cls = keys[0]!;
-    const excluded = EXCLUSIONS.find((e) => e.ryuClass.test(cls));
+    const body = r[cls] as Record<string, unknown>;
+    const excluded = EXCLUSIONS.find((e) => e.ryuClass.test(cls) && (e.when?.(body) ?? true));
     if (excluded) {
       const inner = Object.values(m)[0] as Record<string, unknown> | undefined;
-      const body = r[cls] as Record<string, unknown>;
       return excluded.compared.filter((k) => k in body).flatMap((k) => differences(body[k], inner?.[k], `${path}.${cls}.${k}`));
-    }
-    if (cls === 'OXMTlv' && !BASIC.has((r[cls] as { field: string }).field)) {
-      // Nicira/experimenter OXMs are kept as raw bytes (checked byte for byte).
-      return (m.OXMTlv as { field?: string } | undefined)?.field === 'raw' ? [] : [`${path}: expected a raw OXM`];
     }
     if (!(cls in m)) return [`${path}: Ryu ${cls}, ours ${Object.keys(m).join(',')}`];
   }

@@ -15,7 +15,7 @@ test('the corpus is all there: 104 messages covering all 30 message types', (t) 
 });
 
 test('exclusions are few and explained', (t) => {
-  t.true(EXCLUSIONS.length <= 3);
+  t.true(EXCLUSIONS.length <= 4);
   for (const e of EXCLUSIONS) {
     t.true(e.reason.length > 20);
     t.log(`${e.ryuClass}: compared ${e.compared.join(', ') || 'nothing'}; ${e.reason}`);

@@ -44,6 +44,18 @@ export const built: OfpMessage[] = [
   { type: 'ERROR', xid: 15, ...errorCodes('HELLO_FAILED', 'INCOMPATIBLE'), data: Buffer.from('only OpenFlow 1.3 is spoken here') },
   // a refused request quotes the request's first bytes
   { type: 'ERROR', xid: 17, ...errorCodes('BAD_REQUEST', 'BAD_TYPE'), data: Buffer.from('0414000800000011', 'hex') },
+  { type: 'GET_CONFIG_REQUEST', xid: 18 },
+  { type: 'GET_ASYNC_REQUEST', xid: 19 },
+  { type: 'PORT_MOD', xid: 20, port_no: 1, hw_addr: '02:00:00:00:00:01', config: 1, mask: 1, advertise: 0 },
+  { type: 'TABLE_MOD', xid: 21, table_id: 0, config: 0 },
+  { type: 'QUEUE_GET_CONFIG_REQUEST', xid: 22, port: 1 },
+  { type: 'MULTIPART_REQUEST', xid: 23, flags: 0, multipart_type: 'DESC', body: null },
+  { type: 'MULTIPART_REQUEST', xid: 24, flags: 0, multipart_type: 'TABLE', body: null },
+  { type: 'MULTIPART_REQUEST', xid: 25, flags: 0, multipart_type: 'AGGREGATE', body: { table_id: 0xff, out_port: OFPP.ANY, out_group: 0xffffffff, cookie: 0n, cookie_mask: 0n, match: [{ field: 'eth_type', value: 0x86dd }] } },
+  { type: 'MULTIPART_REQUEST', xid: 26, flags: 0, multipart_type: 'QUEUE', body: { port_no: OFPP.ANY, queue_id: 0xffffffff } },
+  { type: 'MULTIPART_REQUEST', xid: 27, flags: 0, multipart_type: 'GROUP_DESC', body: null },
+  { type: 'MULTIPART_REQUEST', xid: 28, flags: 0, multipart_type: 'METER_CONFIG', body: { meter_id: 0xffffffff } },
+  { type: 'MULTIPART_REQUEST', xid: 29, flags: 0, multipart_type: 'METER_FEATURES', body: null },
   { type: 'MULTIPART_REPLY', xid: 16, flags: 0, multipart_type: 'AGGREGATE', body: { packet_count: 10n, byte_count: 1000n, flow_count: 2 } },
 ];
 

@@ -24,6 +24,8 @@ export class Controller {
   readonly sessions = new Set<Session>();
   /** Sessions by datapath id, once the switch said who it is. */
   readonly datapaths = new Map<bigint, Session>();
+  /** Closed sessions whose last facts are still being consumed. */
+  private readonly draining = new Set<Promise<void>>();
   /** Where the listeners are bound (port 0 resolved). */
   bound: ListenSpec[] = [];
 
@@ -49,9 +51,8 @@ export class Controller {
   async stop(): Promise<void> {
     await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
     this.servers.length = 0;
-    const sessions = [...this.sessions];
-    for (const s of sessions) s.close('controller stopping');
-    await Promise.all(sessions.map((s) => s.drained()));
+    for (const s of [...this.sessions]) s.close('controller stopping');
+    await Promise.all(this.draining);
   }
 
   /** Sets this controller's role on every connected switch, and for switches to come. */
@@ -76,6 +77,9 @@ export class Controller {
       },
       closed: (s) => {
         this.sessions.delete(s);
+        // stop() must not return (and the consumer be shut) while these facts are in flight.
+        const done = s.drained().then(() => void this.draining.delete(done));
+        this.draining.add(done);
         if (s.datapathId !== undefined && this.datapaths.get(s.datapathId) === s) this.datapaths.delete(s.datapathId);
       },
     });

@@ -151,11 +151,11 @@ export class Session {
     this.requests.close(`session closed: ${reason}`);
     this.socket.destroy();
     this.log.info({ reason }, 'session closed');
-    this.hooks.closed(this);
     if (this.ready) {
       const fact: FlowFact = { kind: 'switch.down', time: Date.now(), datapathId: this.datapathId!, reason };
       this.delivering = this.delivering.then(() => this.hooks.consumer.consume([fact])).catch((err: Error) => this.log.error({ err: err.message }, 'fact consumer failed'));
     }
+    this.hooks.closed(this);
   }
 
   /** Resolves when every fact handed over so far has been consumed. */

@@ -266,3 +266,20 @@ test('roles: master with a generation id first, slave installs nothing, and the 
   t.like(await b.waitFor(is('FLOW_MOD')), { priority: 0, match: [] }, 'promoted, it installs the table-miss entry');
   await b.waitFor(is('SET_CONFIG'));
 });
+
+test('stop waits for the facts of sessions that closed just before, switch.down included', async (t) => {
+  let slow = false;
+  const ctl = await startController({ consume: async () => (slow ? new Promise((r) => setTimeout(r, 300)) : undefined) });
+  const sw = await FakeSwitch.connect(portOf(ctl.target), { datapathId: 0x99n });
+  await until(() => ctl.facts.some((f) => f.kind === 'switch.up'), 3_000, 'switch.up');
+  slow = true;
+  sw.send({ type: 'PORT_STATUS', xid: 0, reason: 2, desc: port1 });
+  await until(() => ctl.facts.some((f) => f.kind === 'port.status'), 3_000, 'port.status handed over');
+  sw.close();
+  await until(() => ctl.controller.sessions.size === 0, 3_000, 'session closed');
+  await ctl.stop();
+  const settled = ctl.facts.length;
+  await new Promise((r) => setTimeout(r, 700));
+  t.is(ctl.facts.length, settled, 'nothing reached the consumer after stop() returned');
+  t.true(ctl.facts.some((f) => f.kind === 'switch.down'));
+});

@@ -24,3 +24,7 @@ export { IndexFeed } from './index-feed.ts';
 export type { FeedOptions, LogSource, RecordVectorizer } from './index-feed.ts';
 export { openVectorIndex, rebuildIndex, modelOfBlocks, isInside } from './index-rebuild.ts';
 export type { IndexBackend, IndexOptions, RebuildResult } from './index-rebuild.ts';
+export { replicateOnce, followReplication, ReplicationError } from './replicate.ts';
+export type { ReplicateOptions, ReplicateResult, SentBlock } from './replicate.ts';
+export { localTarget, parseSshTarget, BadTargetError, describeTarget } from './replica-target.ts';
+export type { ReplicaTarget } from './replica-target.ts';

@@ -11,5 +11,6 @@ import { modelCommand } from './model.ts';
 import { ofpPrint } from './ofp-print.ts';
 import { ofpEncode } from './ofp-encode.ts';
 import { indexCommand } from './vector-index.ts';
+import { replicateCommand } from './replicate.ts';
 
-export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand, indexCommand, ofpPrint, ofpEncode];
+export const commands: CommandModule<any, any>[] = [runCommand, initCommand, blockCommand, verifyCommand, proofCommand, pseudonymCommand, modelCommand, indexCommand, replicateCommand, ofpPrint, ofpEncode];

@@ -127,11 +127,12 @@ async function main() {
     // 1. Append throughput.
     for (const [durability, total, batch, producers] of [
       ['batch', 1_000_000, 100, 8],
+      ['batch', 1_000_000, 100, 32],
       ['batch', 300_000, 1, 2000],
       ['fsync', 200_000, 100, 8],
       ['fsync', 50_000, 1, 2000],
     ] as const) {
-      const dir = join(scratch.root, `append-${durability}-${batch}`);
+      const dir = join(scratch.root, `append-${durability}-${batch}-${producers}`);
       await initData({ dir, btrfs: true });
       const log = await openEventLog({ dir, durability });
       await appendRate(log, 20_000, batch, producers); // warm-up

@@ -21,6 +21,8 @@ export function layout(dir: string) {
     blocks: join(metadata, 'blocks'),
     config: join(metadata, 'config.json'),
     snapshots: join(dir, '.snapshots'),
+    /** Present in a replica made by `ghostbridge replicate` (which has no live log). */
+    replica: join(metadata, 'replica.json'),
   };
 }
 

@@ -189,6 +189,7 @@ async function walkInWorkers(path: string, ranges: WalkRange[], publicKey: strin
 
 export async function verify(dir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const l = layout(dir);
+  if (existsSync(l.replica)) return verifyReplica(l, opts);
   readConfig(dir);
   const publicKey = (opts.publicKey ?? readFileSync(publicKeyPath(dir))).toString();
   const key = loadPublicKey(publicKey);
@@ -233,4 +234,36 @@ export async function verify(dir: string, opts: VerifyOptions = {}): Promise<Ver
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A replica (`ghostbridge replicate`) holds received block snapshots and their metadata, no
+ * live log. Its newest snapshot is verified as a data directory (with the replica's public
+ * key, or the pinned one), every older snapshot against it, and the replica's own metadata
+ * must be the newest snapshot's.
+ */
+async function verifyReplica(l: Layout, opts: VerifyOptions): Promise<VerifyReport> {
+  const snapshots = listSnapshots(l);
+  const newest = snapshots.at(-1);
+  if (!newest) return { ok: false, events: 0, bytes: 0, blocks: 0, snapshots: 0, problems: [{ message: `the replica ${l.dir} holds no block snapshot` }], notes: [] };
+  const report = await verify(newest.path, { ...opts, publicKey: opts.publicKey ?? readFileSync(publicKeyPath(l.dir)) });
+  const n = layout(newest.path);
+  const fd = openSync(n.log, 'r');
+  try {
+    const headers = loadHeaders(n, []);
+    for (const s of snapshots.slice(0, -1)) {
+      const problem = checkSnapshot(n, s, headers, fd);
+      if (problem) report.problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${problem.replace('the data directory', newest.name)}` });
+    }
+  } finally {
+    closeSync(fd);
+  }
+  for (const f of filesUnder(l.metadata)) {
+    const copy = join(l.metadata, f);
+    const original = join(n.metadata, f);
+    if (copy !== l.replica && !(existsSync(original) && readFileSync(original).equals(readFileSync(copy)))) {
+      report.problems.push({ message: `the replica's metadata/${f} is not the one in ${newest.name}` });
+    }
+  }
+  return { ...report, snapshots: snapshots.length, ok: report.problems.length === 0 };
 }

@@ -1,0 +1,73 @@
+// A real sshd on 127.0.0.1 (a free port), with host and client keys generated here, as
+// TESTBED.md describes; the known_hosts file pins its host key. Stopped in after.always.
+import { execa, type ResultPromise } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestFn } from 'ava';
+
+export interface Sshd {
+  port: number;
+  identity: string;
+  knownHosts: string;
+  /** ssh://root@127.0.0.1:<port><dir> */
+  url(dir: string): string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = createConnection({ host: '127.0.0.1', port }, () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on('error', () => resolve(false));
+  });
+}
+
+export function useSshd(test: TestFn): () => Sshd | null {
+  let base: string | null = null;
+  let proc: ResultPromise | null = null;
+  let sshd: Sshd | null = null;
+  test.before(async () => {
+    base = mkdtempSync(join(tmpdir(), 'gb-sshd-'));
+    const dir = base;
+    const keygen = (name: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(dir, name)], { reject: false });
+    if ((await keygen('hostkey')).exitCode !== 0 || (await keygen('clientkey')).exitCode !== 0) return;
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'sshd_config'),
+      [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/clientkey.pub`, 'PasswordAuthentication no',
+        'PermitRootLogin prohibit-password', `PidFile ${dir}/sshd.pid`, 'StrictModes no', 'UsePAM no'].join('\n') + '\n',
+    );
+    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8')}`);
+    mkdirSync('/run/sshd', { recursive: true });
+    proc = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
+    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
+      if (await accepts(port)) {
+        sshd = { port, identity: join(dir, 'clientkey'), knownHosts: join(dir, 'known_hosts'), url: (d) => `ssh://root@127.0.0.1:${port}${d}` };
+        return;
+      }
+      await sleep(50);
+    }
+  });
+  test.after.always(async () => {
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await proc;
+    }
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+  return () => sshd;
+}

@@ -93,11 +93,11 @@ export function shellQuote(word: string): string {
 export const REPLICA_SCRIPT = [
   'op=$1; dir=$2; name=$3',
   'case "$op" in',
-  'prepare)',
+  // Creates the replica's directories on first use, and refuses a filesystem receive cannot use.
+  'list)',
   '  mkdir -p "$dir/.snapshots" "$dir/metadata" || exit 1',
   '  fs=$(stat -f -c %T "$dir") || exit 1',
-  '  [ "$fs" = btrfs ] || { echo "$dir is on $fs, not btrfs" >&2; exit 1; } ;;',
-  'list)',
+  '  [ "$fs" = btrfs ] || { echo "$dir is on $fs, not btrfs" >&2; exit 1; }',
   '  cd "$dir/.snapshots" || exit 1',
   '  for s in block-*; do',
   '    [ -d "$s" ] || continue',
@@ -118,7 +118,7 @@ export const REPLICA_SCRIPT = [
   'esac',
 ].join('\n');
 
-export type ReplicaOp = 'prepare' | 'list' | 'delete' | 'receive' | 'metadata';
+export type ReplicaOp = 'list' | 'delete' | 'receive' | 'metadata';
 
 /** The argv running one replica operation on `dir` (the target's, or a local one for the source side). */
 export function replicaCommand(t: ReplicaTarget, op: ReplicaOp, name?: string): [string, string[]] {

@@ -106,10 +106,14 @@ export async function replicateOnce(o: ReplicateOptions): Promise<ReplicateResul
     }
   };
 
+  // The listing taken after a send serves the next step; after a failure, it is taken anew.
+  let listed: Subvolume[] | null = null;
+
   /** Sends the next block the replica lacks; false when there is none. */
   const step = async (): Promise<boolean> => {
     const source = await listSource(o.data, signal);
-    let held = await listReplica();
+    let held = listed ?? (await listReplica());
+    listed = null;
     for (const s of held.filter(halfReceived)) {
       await replica('delete', s.name);
       log.warn({ replica: where, subvolume: s.name }, 'removed a half-received subvolume');
@@ -133,11 +137,12 @@ export async function replicateOnce(o: ReplicateOptions): Promise<ReplicateResul
       level: o.level ?? 3,
       signal,
     });
-    const arrived = (await listReplica()).find((s) => s.name === next.name);
+    const after = await listReplica();
+    const arrived = after.find((s) => s.name === next.name);
     if (!arrived || arrived.receivedUuid !== next.uuid || !arrived.readOnly) {
       throw new Error(`${next.name} did not arrive complete (the receiver reported success)`);
     }
-    await replica('metadata', next.name);
+    listed = after;
     const sent = { name: next.name, parent: parent?.name ?? null, bytes, ms: Math.round(performance.now() - started) };
     log.info({ ...sent, replica: where }, 'sent');
     result.sent.push(sent);
@@ -145,8 +150,11 @@ export async function replicateOnce(o: ReplicateOptions): Promise<ReplicateResul
     return true;
   };
 
-  await retrying('preparing the replica', () => replica('prepare'));
   while (await retrying('sending a block', step));
+  // Once per run, also when nothing was sent (a run killed before this point): the newest
+  // snapshot's metadata holds every header up to it.
+  const newest = result.newest;
+  if (newest) await retrying('copying metadata', () => replica('metadata', newest));
   log.info({ replica: where, newest: result.newest, sent: result.sent.length }, 'replica is up to date');
   return result;
 }

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { encodeLine, eventJson } from './line.ts';
 import { MerkleFrontier } from './merkle.ts';
-import { eventTime, type SparseIndex } from './sparse-index.ts';
+import type { SparseIndex } from './sparse-index.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { layout, readConfig, type Layout } from './layout.ts';
 import { recover } from './recover.ts';
@@ -199,7 +199,7 @@ export class EventLog {
     let chunk = '';
     for (let i = 0; i < jsons.length; i++, seq++) {
       const { line, hash } = encodeLine(seq, prev, jsons[i]);
-      this.#index.note(seq, end, eventTime(events[i]));
+      this.#index.note(seq, end, (events[i] as Record<string, unknown>)['@timestamp']);
       this.#frontier.push(hash);
       end += Buffer.byteLength(line);
       chunk += line;

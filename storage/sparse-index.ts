@@ -41,22 +41,50 @@ export function lineTime(buf: Buffer, start: number, end: number): number {
   return Number(buf.toString('latin1', v, w));
 }
 
+/** The stride being filled: canonical ISO times are compared as strings, parsed once. */
+interface OpenStride extends Stride {
+  minIso: string | null;
+  maxIso: string | null;
+}
+
+/**
+ * Whether `t` has the shape of Date#toISOString() (YYYY-MM-DDTHH:mm:ss.sssZ), in which
+ * string order is time order. Date.parse costs more than the rest of noting a line.
+ */
+function canonicalIso(t: string): boolean {
+  return t.length === 24 && t.charCodeAt(10) === 84 && t.charCodeAt(23) === 90 && t.charCodeAt(19) === 46;
+}
+
+function close(s: OpenStride): Stride {
+  const times = [s.minTime, s.maxTime, s.minIso ? Date.parse(s.minIso) : NaN, s.maxIso ? Date.parse(s.maxIso) : NaN].filter((t) => !Number.isNaN(t));
+  return { seq: s.seq, offset: s.offset, minTime: Math.min(Infinity, ...times), maxTime: Math.max(-Infinity, ...times) };
+}
+
 export class SparseIndex {
   /** Completed strides, in order. */
   readonly strides: Stride[] = [];
-  #open: Stride | null = null;
+  #open: OpenStride | null = null;
   #saved = 0;
 
-  /** Records the line `seq` that starts at byte `offset`. Lines must come in seq order. */
-  note(seq: number, offset: number, time: number): void {
+  /**
+   * Records the line `seq` that starts at byte `offset`, with its `@timestamp` (ms or an ISO
+   * string; anything else counts as none). Lines must come in seq order.
+   */
+  note(seq: number, offset: number, time: unknown): void {
     if (seq % STRIDE === 0) {
-      if (this.#open) this.strides.push(this.#open);
-      this.#open = { seq, offset, minTime: Infinity, maxTime: -Infinity };
+      if (this.#open) this.strides.push(close(this.#open));
+      this.#open = { seq, offset, minTime: Infinity, maxTime: -Infinity, minIso: null, maxIso: null };
     }
     const s = this.#open;
     if (!s) return; // resumed mid-stride: that stride was already complete or is re-scanned
-    if (time < s.minTime) s.minTime = time;
-    if (time > s.maxTime) s.maxTime = time;
+    if (typeof time === 'string' && canonicalIso(time)) {
+      if (s.minIso === null || time < s.minIso) s.minIso = time;
+      if (s.maxIso === null || time > s.maxIso) s.maxIso = time;
+      return;
+    }
+    const ms = typeof time === 'string' ? Date.parse(time) : typeof time === 'number' ? time : NaN;
+    if (ms < s.minTime) s.minTime = ms;
+    if (ms > s.maxTime) s.maxTime = ms;
   }
 
   /** The stride holding `seq`, or the open one. */

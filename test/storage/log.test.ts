@@ -176,20 +176,23 @@ test('a time query finds events whose @timestamp is out of order, and readers sk
   const dir = await fresh(t);
   const log = await openEventLog({ dir });
   await log.append(Array.from({ length: 3000 }, (_, i) => flowEvent(i)));
-  // A late event stamped early (e.g. a flow.end reported after the fact), two strides on.
+  // A late event stamped early (e.g. a flow.end reported after the fact), two strides on;
+  // and one with the same instant written with an offset and a number of ms.
   await log.append([{ ...flowEvent(5), late: true }]);
-  await log.append(Array.from({ length: 1100 }, (_, i) => flowEvent(3001 + i)));
+  await log.append([{ ...flowEvent(3001), '@timestamp': new Date(T0 + 50).toISOString().replace('Z', '+00:00') }]);
+  await log.append([{ ...flowEvent(3002), '@timestamp': T0 + 50 }]);
+  await log.append(Array.from({ length: 1100 }, (_, i) => flowEvent(3003 + i)));
   await log.close();
   const early = openLogReader(dir);
   const seqs: number[] = [];
   for await (const r of early.byTime(T0 + 5 * 10, T0 + 5 * 10)) seqs.push(r.seq);
   early.close();
-  t.deepEqual(seqs, [5, 3000]);
+  t.deepEqual(seqs, [5, 3000, 3001, 3002]);
 
-  appendFileSync(join(dir, 'events.jsonl'), '{"seq":4101,"prev":"'); // a writer mid-write(2)
+  appendFileSync(join(dir, 'events.jsonl'), '{"seq":4103,"prev":"'); // a writer mid-write(2)
   const reader = openLogReader(dir);
   const tail: number[] = [];
-  for await (const r of reader.from(4099)) tail.push(r.seq);
-  t.deepEqual(tail, [4099, 4100]);
+  for await (const r of reader.from(4101)) tail.push(r.seq);
+  t.deepEqual(tail, [4101, 4102]);
   reader.close();
 });

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSy
 import { join } from 'node:path';
 import { checkEventProof, initData, openEventLog, proveInclusion, snapshotName, verify } from '../../storage/index.ts';
 import { isSubvolume } from '../../storage/btrfs.ts';
-import { flowEvent } from './events.ts';
+import { flowEvent, flowEvents } from './events.ts';
 import { tempDataPath, useBtrfs } from './btrfs-fixture.ts';
 
 const btrfs = useBtrfs(test);
@@ -44,11 +44,10 @@ test('init --btrfs refuses a plain directory and a key inside <data>', async (t)
 });
 
 test('a cut takes a read-only snapshot named by the block hash, holding exactly the log it covers', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir, model: 'model-sha256-abc' });
-  await log.append(Array.from({ length: 500 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(500));
   const h = (await log.cutBlock())!;
   t.like(h, { index: 0, firstSeq: 0, lastSeq: 499, byteOffset: 0, model: 'model-sha256-abc', prevBlockHash: '0'.repeat(64) });
   const snap = join(dir, '.snapshots', `block-0-${h.hash.slice(0, 8)}`);
@@ -66,14 +65,13 @@ test('a cut takes a read-only snapshot named by the block hash, holding exactly 
 });
 
 test('cuts taken while appends stream in never split a line, and everything verifies', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir });
   const appends: Promise<unknown>[] = [];
   const cuts: Promise<unknown>[] = [];
   for (let i = 0; i < 3000; i += 30) {
-    appends.push(log.append(Array.from({ length: 30 }, (_, j) => flowEvent(i + j))));
+    appends.push(log.append(flowEvents(30, i)));
     if (i % 300 === 0) cuts.push(log.cutBlock());
     if (i % 90 === 0) await new Promise((ok) => setImmediate(ok)); // let writes and cuts interleave
   }
@@ -90,11 +88,10 @@ test('cuts taken while appends stream in never split a line, and everything veri
 });
 
 test('cuts happen every N events and on a timer; retention keeps the last K snapshots and every header', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir, blocks: { everyEvents: 100, keepSnapshots: 3 } });
-  for (let i = 0; i < 1000; i += 50) await log.append(Array.from({ length: 50 }, (_, j) => flowEvent(i + j)));
+  for (let i = 0; i < 1000; i += 50) await log.append(flowEvents(50, i));
   await log.close();
   const headers = readdirSync(join(dir, 'metadata', 'blocks'));
   t.true(headers.length >= 5, `${headers.length} headers`);
@@ -109,13 +106,12 @@ test('cuts happen every N events and on a timer; retention keeps the last K snap
 });
 
 test('an interrupted cut (orphan snapshot, half-written header) is repaired at the next start', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   let log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(20));
   await log.cutBlock();
-  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(20 + i)));
+  await log.append(flowEvents(20, 20));
   await log.close();
   // What a crash between the snapshot and the header's rename leaves behind.
   await execa('btrfs', ['subvolume', 'snapshot', '-r', dir, join(dir, '.snapshots', 'block-1-0badc0de')]);
@@ -132,13 +128,12 @@ test('an interrupted cut (orphan snapshot, half-written header) is repaired at t
 });
 
 test('a cut interrupted between its header and its snapshot is completed at the next start', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   let log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(20));
   const h0 = (await log.cutBlock())!;
-  await log.append(Array.from({ length: 20 }, (_, i) => flowEvent(20 + i)));
+  await log.append(flowEvents(20, 20));
   const h1 = (await log.cutBlock())!;
   await log.close();
   // The state a kill right after the header's rename leaves: header 1, no snapshot for it.
@@ -161,11 +156,10 @@ test('a cut interrupted between its header and its snapshot is completed at the 
 });
 
 test('block cut and list from the CLI; proof prints a proof that checks, and a forged one fails', async (t) => {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 77 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(77));
   await log.close();
   t.regex((await ghostbridge(['proof', '--data', dir, '5'])).stderr, /not in a block yet/);
   const cut = await ghostbridge(['block', 'cut', '--data', dir]);
@@ -197,7 +191,7 @@ test('the directory backend keeps headers only and still verifies', async (t) =>
   t.teardown(() => execa('rm', ['-f', `${dir}.signing-key.pem`]));
   await initData({ dir });
   const log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 30 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(30));
   t.truthy(await log.cutBlock());
   await log.close();
   t.false(existsSync(join(dir, '.snapshots')));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext, TestFn } from 'ava';
 import { prerequisite } from '../support/ci.ts';
+import { initData } from '../../storage/index.ts';
 
 async function run(cmd: string, args: string[]): Promise<boolean> {
   return (await execa(cmd, args, { reject: false, stdin: 'ignore' })).exitCode === 0;
@@ -49,12 +50,19 @@ export function useBtrfs(test: TestFn) {
     rmSync(own.base, { recursive: true, force: true });
   });
 
+  /** A path for a new data directory on btrfs (not created), removed after the test; null if btrfs is missing. */
+  const dataPath = (t: ExecutionContext): string | null => {
+    if (!prerequisite(t, root !== null, 'a btrfs filesystem (GHOSTBRIDGE_TEST_BTRFS or a loop mount as root)')) return null;
+    const dir = join(root!, `gb-${process.pid}-${randomBytes(4).toString('hex')}`);
+    t.teardown(() => removeData(dir));
+    return dir;
+  };
   return {
-    /** A path for a new data directory on btrfs (not created), removed after the test; null if btrfs is missing. */
-    dataPath(t: ExecutionContext): string | null {
-      if (!prerequisite(t, root !== null, 'a btrfs filesystem (GHOSTBRIDGE_TEST_BTRFS or a loop mount as root)')) return null;
-      const dir = join(root!, `gb-${process.pid}-${randomBytes(4).toString('hex')}`);
-      t.teardown(() => removeData(dir));
+    dataPath,
+    /** Like dataPath, initialised with the btrfs backend. */
+    async initialised(t: ExecutionContext): Promise<string | null> {
+      const dir = dataPath(t);
+      if (dir) await initData({ dir, btrfs: true });
       return dir;
     },
   };

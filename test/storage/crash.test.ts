@@ -4,7 +4,7 @@
 // with no gap.
 import test from 'ava';
 import { execa } from 'execa';
-import { initData, verify } from '../../storage/index.ts';
+import { verify } from '../../storage/index.ts';
 import { useBtrfs } from './btrfs-fixture.ts';
 
 const btrfs = useBtrfs(test);
@@ -12,9 +12,8 @@ const KILLS = 24;
 
 test(`${KILLS} SIGKILLs under load: verify passes, fsynced events survive, seq has no gap`, async (t) => {
   t.timeout(120_000);
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return;
-  await initData({ dir, btrfs: true });
   let events = 0;
   let maxDurable = -1;
   const repairs: string[] = [];

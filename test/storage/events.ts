@@ -10,3 +10,8 @@ export function flowEvent(i: number): Record<string, unknown> {
     network: { transport: 'tcp', packets: i % 1000, bytes: (i % 1000) * 1400, community_id: '1:LQU9qZlK+B5F3KDmev6m5PMibrg=' },
   };
 }
+
+/** flowEvent(from) .. flowEvent(from + n - 1). */
+export function flowEvents(n: number, from = 0): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => flowEvent(from + i));
+}

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { appendFileSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initData, LockedError, openEventLog, openLogReader, verify } from '../../storage/index.ts';
-import { flowEvent, T0 } from './events.ts';
+import { flowEvent, flowEvents, T0 } from './events.ts';
 import { tempDataPath } from './btrfs-fixture.ts';
 
 async function fresh(t: Parameters<typeof tempDataPath>[0]) {
@@ -34,7 +34,7 @@ test('concurrent appends get gapless seqs in call order, chained, and each lands
 test('reads by seq, from a seq, and by time range return the stored events', async (t) => {
   const dir = await fresh(t);
   const log = await openEventLog({ dir });
-  for (let i = 0; i < 5000; i += 500) await log.append(Array.from({ length: 500 }, (_, j) => flowEvent(i + j)));
+  for (let i = 0; i < 5000; i += 500) await log.append(flowEvents(500, i));
   const e = await log.get(3333);
   t.is(e?.seq, 3333);
   t.is(e?.['@timestamp'], flowEvent(3333)['@timestamp']);
@@ -126,7 +126,7 @@ test('a lock left by a killed writer is taken over', async (t) => {
 test('a torn last line is cut off on open and seq continues without a gap', async (t) => {
   const dir = await fresh(t);
   let log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 10 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(10));
   await log.close();
   const file = join(dir, 'events.jsonl');
   const whole = statSync(file).size;
@@ -155,7 +155,7 @@ test('a damaged (not torn) last line stops the writer from extending it', async 
 test('the sparse offset index is rebuilt when deleted or damaged, and reads still find events', async (t) => {
   const dir = await fresh(t);
   let log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 4000 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(4000));
   await log.close();
   const idx = join(dir, 'events.idx');
   t.is(statSync(idx).size, 3 * 32); // three completed strides of 1024 lines
@@ -175,13 +175,13 @@ test('the sparse offset index is rebuilt when deleted or damaged, and reads stil
 test('a time query finds events whose @timestamp is out of order, and readers skip a line being written', async (t) => {
   const dir = await fresh(t);
   const log = await openEventLog({ dir });
-  await log.append(Array.from({ length: 3000 }, (_, i) => flowEvent(i)));
+  await log.append(flowEvents(3000));
   // A late event stamped early (e.g. a flow.end reported after the fact), two strides on;
   // and one with the same instant written with an offset and a number of ms.
   await log.append([{ ...flowEvent(5), late: true }]);
   await log.append([{ ...flowEvent(3001), '@timestamp': new Date(T0 + 50).toISOString().replace('Z', '+00:00') }]);
   await log.append([{ ...flowEvent(3002), '@timestamp': T0 + 50 }]);
-  await log.append(Array.from({ length: 1100 }, (_, i) => flowEvent(3003 + i)));
+  await log.append(flowEvents(1100, 3003));
   await log.close();
   const early = openLogReader(dir);
   const seqs: number[] = [];

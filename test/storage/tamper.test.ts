@@ -5,8 +5,8 @@ import { execa } from 'execa';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeLine } from '../../storage/line.ts';
-import { initData, openEventLog, verify, snapshotName, listHeaderFiles, readHeader, layout, type VerifyOptions, type VerifyReport } from '../../storage/index.ts';
-import { flowEvent } from './events.ts';
+import { openEventLog, verify, snapshotName, listHeaderFiles, readHeader, layout, type VerifyOptions, type VerifyReport } from '../../storage/index.ts';
+import { flowEvents } from './events.ts';
 import { useBtrfs } from './btrfs-fixture.ts';
 import type { ExecutionContext } from 'ava';
 
@@ -14,11 +14,10 @@ const btrfs = useBtrfs(test);
 
 /** 650 events in six blocks of 100 (each a snapshot) and an open tail of 50. */
 async function build(t: ExecutionContext): Promise<string | null> {
-  const dir = btrfs.dataPath(t);
+  const dir = await btrfs.initialised(t);
   if (!dir) return null;
-  await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir, blocks: { everyEvents: 100 } });
-  for (let i = 0; i < 650; i += 10) await log.append(Array.from({ length: 10 }, (_, j) => flowEvent(i + j)));
+  for (let i = 0; i < 650; i += 10) await log.append(flowEvents(10, i));
   await log.close();
   const r = (await verifyBoth(t, dir));
   t.true(r.ok, JSON.stringify(r.problems));

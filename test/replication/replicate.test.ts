@@ -74,6 +74,7 @@ interface LogLine {
   parent?: string | null;
   bytes?: number;
   subvolume?: string;
+  newest?: string | null;
 }
 
 /** pino's JSON lines from a run. */
@@ -157,19 +158,24 @@ test.serial('to a local directory: blocks arrive and verify; the parent is the n
   t.regex(v.stdout, /^ok: 1700 events, 4 blocks, 3 snapshots/m);
 });
 
-/** Waits (bounded) until no process has `path` on its command line: the remote receive ended. */
-async function noProcessUsing(path: string, limitMs: number): Promise<boolean> {
-  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(50)) {
-    const busy = readdirSync('/proc').some((p) => {
-      if (!/^\d+$/.test(p)) return false;
+/** Pids whose command line holds all of `parts` (the test's own unique paths). */
+function pidsWith(...parts: string[]): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path);
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return parts.every((part) => argv.includes(part));
       } catch {
         return false;
       }
-    });
-    if (!busy) return true;
-  }
+    })
+    .map(Number);
+}
+
+/** Waits (bounded) until the receive into `target` has ended. */
+async function receiveEnded(target: string, limitMs: number): Promise<boolean> {
+  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(50)) if (pidsWith('btrfs', 'receive', target).length === 0) return true;
   return false;
 }
 
@@ -178,7 +184,7 @@ test.serial('a transfer killed midway leaves a half-received subvolume; the next
   const replica = replicaPath(t);
   const s = ssh(t);
   if (!src || !replica || !s) return;
-  const b0 = await src.block(40_000);
+  const b0 = await src.block(10_000);
   // zstd -19 makes the stream slow enough to be cut while it runs.
   const slow = execa('bin/ghostbridge', ['replicate', '--data', src.dir, ...sshArgs(s, replica), '--level', '19'], { reject: false, detached: true, stdin: 'ignore' });
   const partial = join(replica, '.snapshots', b0);
@@ -187,7 +193,7 @@ test.serial('a transfer killed midway leaves a half-received subvolume; the next
   process.kill(-slow.pid!, 'SIGKILL'); // replicate, btrfs send, zstd and ssh: the whole pipeline
   const killed = await slow;
   t.is(killed.signal, 'SIGKILL', 'killed before it finished');
-  t.true(await noProcessUsing(replica, 10_000), 'the remote receive ended');
+  t.true(await receiveEnded(join(replica, '.snapshots'), 10_000), 'the remote receive ended');
   const left = await show(partial);
   t.false(left.readOnly);
   t.is(left.received, '-', 'the cut-off subvolume is neither read-only nor received');
@@ -199,6 +205,60 @@ test.serial('a transfer killed midway leaves a half-received subvolume; the next
   await assertSameBlocks(t, src.dir, replica, [b0]);
   const v = await ghostbridge(['verify', '--data', replica]);
   t.is(v.exitCode, 0, v.stderr);
+});
+
+test.serial('a receive that fails midway is retried after a backoff: the half-received subvolume is removed and the block sent again', async (t) => {
+  const src = await source(t);
+  const replica = replicaPath(t);
+  const s = ssh(t);
+  if (!src || !replica || !s) return;
+  const b0 = await src.block(10_000);
+  const run = ghostbridge(['replicate', '--data', src.dir, ...sshArgs(s, replica), '--level', '19', '--retry-delay', '0.2']);
+  // The remote `btrfs receive` (started by sshd for this replica) dies while the stream runs.
+  const target = join(replica, '.snapshots');
+  let victims: number[] = [];
+  for (let i = 0; i < 600 && victims.length === 0 && run.exitCode === null; i++) {
+    if (existsSync(join(target, b0))) victims = pidsWith('btrfs', 'receive', target);
+    if (victims.length === 0) await sleep(10);
+  }
+  t.true(victims.length > 0, 'the remote receive was found running');
+  for (const pid of victims) process.kill(pid, 'SIGKILL');
+  const r = await run;
+  t.is(r.exitCode, 0, r.stderr);
+  const lines = logLines(r.stdout);
+  t.true(lines.some((l) => l.msg === 'sending a block failed; retrying'), 'the failure was logged and retried');
+  t.deepEqual(lines.filter((l) => l.msg === 'removed a half-received subvolume').map((l) => l.subvolume), [b0]);
+  t.deepEqual(sent(r.stdout), [[b0, null]]);
+  await assertSameBlocks(t, src.dir, replica, [b0]);
+});
+
+test.serial('--follow sends each new block as it is cut, and stops on SIGTERM', async (t) => {
+  const src = await source(t);
+  const replica = replicaPath(t);
+  if (!src || !replica) return;
+  const b0 = await src.block(200);
+  const follow = execa('bin/ghostbridge', ['replicate', '--data', src.dir, '--to-dir', replica, '--follow', '--interval', '0.2'], { reject: false, stdin: 'ignore' });
+  t.teardown(() => follow.kill('SIGKILL'));
+  let out = '';
+  follow.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  // A round ends with this line once the block and the metadata are there.
+  const arrived = async (name: string) => {
+    for (let i = 0; i < 300; i++, await sleep(50)) if (logLines(out).some((l) => l.msg === 'replica is up to date' && l.newest === name)) return true;
+    return false;
+  };
+  t.true(await arrived(b0));
+  const b1 = await src.block(200);
+  t.true(await arrived(b1));
+  const b2 = await src.block(200);
+  t.true(await arrived(b2));
+  follow.kill('SIGTERM');
+  const r = await follow;
+  t.is(r.exitCode, 0, r.stderr);
+  t.deepEqual(sent(r.stdout), [[b0, null], [b1, b0], [b2, b1]]);
+  await assertSameBlocks(t, src.dir, replica, [b0, b1, b2]);
+  const v = await ghostbridge(['verify', '--data', replica]);
+  t.is(v.exitCode, 0, v.stderr);
+  t.regex(v.stdout, /^ok: 600 events, 3 blocks, 3 snapshots/m);
 });
 
 test('a bad remote dir, host, user or port is refused before anything runs', async (t) => {

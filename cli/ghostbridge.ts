@@ -12,4 +12,15 @@ await yargs(hideBin(process.argv))
   .demandCommand(1, 'name a command; see --help')
   .strict()
   .help()
+  // An operator wants the reason, not a stack trace: usage mistakes get the usage and the
+  // message, failures just the message (GHOSTBRIDGE_DEBUG=1 shows the stack).
+  .fail((message, error, cli) => {
+    if (error) {
+      process.stderr.write(`ghostbridge: ${process.env.GHOSTBRIDGE_DEBUG ? error.stack : error.message}\n`);
+    } else {
+      cli.showHelp();
+      process.stderr.write(`\n${message}\n`);
+    }
+    process.exit(1);
+  })
   .parseAsync();

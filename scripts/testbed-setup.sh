@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   openvswitch-switch btrfs-progs iputils-ping iproute2 zstd tshark \
-  openssh-server openssh-client netcat-openbsd curl ca-certificates openssl procps util-linux >/dev/null
+  openssh-server openssh-client netcat-openbsd curl ca-certificates openssl procps util-linux e2fsprogs perl-base >/dev/null
 
 /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random >/dev/null 2>&1 || true
 ovs-vsctl --timeout=10 show >/dev/null

@@ -36,38 +36,48 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export function useSshd(test: TestFn): () => Sshd | null {
-  let base: string | null = null;
+export interface RunningSshd {
+  sshd: Sshd | null;
+  stop(): Promise<void>;
+}
+
+/** Starts sshd -D with keys made in a new temp dir; `sshd` is null when it could not start. */
+export async function startSshd(): Promise<RunningSshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'gb-sshd-'));
   let proc: ResultPromise | null = null;
-  let sshd: Sshd | null = null;
-  test.before(async () => {
-    base = mkdtempSync(join(tmpdir(), 'gb-sshd-'));
-    const dir = base;
-    const keygen = (name: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(dir, name)], { reject: false });
-    if ((await keygen('hostkey')).exitCode !== 0 || (await keygen('clientkey')).exitCode !== 0) return;
-    const port = await freePort();
-    writeFileSync(
-      join(dir, 'sshd_config'),
-      [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/clientkey.pub`, 'PasswordAuthentication no',
-        'PermitRootLogin prohibit-password', `PidFile ${dir}/sshd.pid`, 'StrictModes no', 'UsePAM no'].join('\n') + '\n',
-    );
-    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8')}`);
-    mkdirSync('/run/sshd', { recursive: true });
-    proc = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
-    for (let i = 0; i < 100 && proc.exitCode === null; i++) {
-      if (await accepts(port)) {
-        sshd = { port, identity: join(dir, 'clientkey'), knownHosts: join(dir, 'known_hosts'), url: (d) => `ssh://root@127.0.0.1:${port}${d}` };
-        return;
-      }
-      await sleep(50);
-    }
-  });
-  test.after.always(async () => {
+  const stop = async () => {
     if (proc && proc.exitCode === null) {
       proc.kill('SIGTERM');
       await proc;
     }
-    if (base) rmSync(base, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const keygen = (name: string) => execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', join(dir, name)], { reject: false });
+  if ((await keygen('hostkey')).exitCode !== 0 || (await keygen('clientkey')).exitCode !== 0) return { sshd: null, stop };
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/clientkey.pub`, 'PasswordAuthentication no',
+      'PermitRootLogin prohibit-password', `PidFile ${dir}/sshd.pid`, 'StrictModes no', 'UsePAM no'].join('\n') + '\n',
+  );
+  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8')}`);
+  mkdirSync('/run/sshd', { recursive: true });
+  proc = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
+  for (let i = 0; i < 100 && proc.exitCode === null; i++) {
+    if (await accepts(port)) {
+      return { sshd: { port, identity: join(dir, 'clientkey'), knownHosts: join(dir, 'known_hosts'), url: (d) => `ssh://root@127.0.0.1:${port}${d}` }, stop };
+    }
+    await sleep(50);
+  }
+  return { sshd: null, stop };
+}
+
+/** One sshd for the whole test file; the getter gives it, or null when it could not start. */
+export function useSshd(test: TestFn): () => Sshd | null {
+  let running: RunningSshd | null = null;
+  test.before(async () => {
+    running = await startSshd();
   });
-  return () => sshd;
+  test.after.always(() => running?.stop());
+  return () => running?.sshd ?? null;
 }

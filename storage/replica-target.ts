@@ -18,6 +18,8 @@ export interface SshTarget {
   dir: string;
   identity: string | null;
   knownHosts: string | null;
+  /** A shared connection's control socket (storage/ssh-master.ts); ssh connects anew without it. */
+  controlPath?: string;
 }
 
 export type ReplicaTarget = LocalTarget | SshTarget;
@@ -128,7 +130,7 @@ export function replicaCommand(t: ReplicaTarget, op: ReplicaOp, name?: string): 
   return ['ssh', [...sshOptions(t), '--', t.host, remote]];
 }
 
-function sshOptions(t: SshTarget): string[] {
+export function sshOptions(t: SshTarget): string[] {
   return [
     '-p', String(t.port),
     '-o', 'BatchMode=yes',
@@ -138,5 +140,7 @@ function sshOptions(t: SshTarget): string[] {
     ...(t.knownHosts ? ['-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${t.knownHosts}`] : []),
     ...(t.identity ? ['-i', t.identity, '-o', 'IdentitiesOnly=yes'] : []),
     ...(t.user ? ['-l', t.user] : []),
+    // A command uses the shared connection when it is up, and connects by itself when not.
+    ...(t.controlPath ? ['-S', t.controlPath, '-o', 'ControlMaster=no'] : []),
   ];
 }

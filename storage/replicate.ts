@@ -14,6 +14,7 @@ import { headerFile, readHeader, snapshotName } from './block-header.ts';
 import { halfReceived, parseSubvolumeList, snapshotIndex, type Subvolume } from './subvolume-list.ts';
 import { BadTargetError, describeTarget, replicaCommand, type ReplicaTarget, type ReplicaOp } from './replica-target.ts';
 import { sendSnapshot } from './btrfs-send.ts';
+import { withSshMaster } from './ssh-master.ts';
 import { isInside } from './index-rebuild.ts';
 
 export interface ReplicateOptions {
@@ -85,8 +86,12 @@ async function listSource(data: string, signal?: AbortSignal): Promise<SourceSna
 }
 
 export async function replicateOnce(o: ReplicateOptions): Promise<ReplicateResult> {
+  checkSource(o.data, o.target);
+  return o.target.kind === 'ssh' ? withSshMaster(o.target, (shared) => replicateTo({ ...o, target: shared })) : replicateTo(o);
+}
+
+async function replicateTo(o: ReplicateOptions): Promise<ReplicateResult> {
   const { target, logger: log, signal } = o;
-  checkSource(o.data, target);
   const replica = (op: ReplicaOp, name?: string) => run(replicaCommand(target, op, name), signal);
   const listReplica = async () => parseSubvolumeList(await replica('list'));
   const where = describeTarget(target);

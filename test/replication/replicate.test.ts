@@ -107,8 +107,10 @@ test.serial('over ssh: a full send, then an incremental one, arrive with identic
   if (!src || !replica || !s) return;
   const b0 = await src.block(3000);
   const b1 = await src.block(1000);
+  const loginsBefore = s.logins();
   const first = await ghostbridge(['replicate', '--data', src.dir, ...sshArgs(s, replica), '--once']);
   t.is(first.exitCode, 0, first.stderr);
+  t.is(s.logins() - loginsBefore, 1, 'one shared ssh connection carries the whole run');
   t.deepEqual(sent(first.stdout), [[b0, null], [b1, b0]]);
   await assertSameBlocks(t, src.dir, replica, [b0, b1]);
 

@@ -14,6 +14,8 @@ export interface Sshd {
   knownHosts: string;
   /** ssh://root@127.0.0.1:<port><dir> */
   url(dir: string): string;
+  /** Connections authenticated so far (sshd's log). */
+  logins(): number;
 }
 
 function freePort(): Promise<number> {
@@ -63,9 +65,12 @@ export async function startSshd(): Promise<RunningSshd> {
   writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8')}`);
   mkdirSync('/run/sshd', { recursive: true });
   proc = execa('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { reject: false, stdin: 'ignore' });
+  let log = '';
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const logins = () => log.split('\n').filter((l) => l.includes('Accepted publickey')).length;
   for (let i = 0; i < 100 && proc.exitCode === null; i++) {
     if (await accepts(port)) {
-      return { sshd: { port, identity: join(dir, 'clientkey'), knownHosts: join(dir, 'known_hosts'), url: (d) => `ssh://root@127.0.0.1:${port}${d}` }, stop };
+      return { sshd: { port, identity: join(dir, 'clientkey'), knownHosts: join(dir, 'known_hosts'), url: (d) => `ssh://root@127.0.0.1:${port}${d}`, logins }, stop };
     }
     await sleep(50);
   }

@@ -3,7 +3,7 @@
 // immutable and checked by its hashes).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteSubvolume, snapshotReadOnly } from './btrfs.ts';
+import { deleteSubvolume, isSubvolume, snapshotReadOnly } from './btrfs.ts';
 import { SnapshotHelper } from './snapshot-helper.ts';
 import { snapshotName, type BlockHeader } from './block-header.ts';
 import type { BackendKind, Layout } from './layout.ts';
@@ -34,6 +34,8 @@ export function listSnapshots(l: Layout): SnapshotEntry[] {
     .map((name) => SNAPSHOT.exec(name))
     .filter((m) => m !== null)
     .map((m) => ({ name: m[0], index: Number(m[1]), hash8: m[2], path: join(l.snapshots, m[0]) }))
+    // Inside a snapshot, the snapshots taken before it are empty placeholder directories.
+    .filter((s) => isSubvolume(s.path))
     .sort((a, b) => a.index - b.index);
 }
 

@@ -145,6 +145,9 @@ test.serial('to a local directory: blocks arrive and verify; the parent is the n
   const blocks = [await src.block(800), await src.block(300), await src.block(300)];
   const first = await ghostbridge(['replicate', '--data', src.dir, '--to-dir', replica]);
   t.is(first.exitCode, 0, first.stderr);
+  // A source snapshot after the first holds placeholders of the earlier ones; it verifies on its own too.
+  const own = await ghostbridge(['verify', '--data', join(src.dir, '.snapshots', blocks[2])]);
+  t.is(own.exitCode, 0, own.stderr);
   t.deepEqual(sent(first.stdout), [[blocks[0], null], [blocks[1], blocks[0]], [blocks[2], blocks[1]]]);
 
   // The replica loses block 1; block 3 is cut. The newest common block is 2, not 0:

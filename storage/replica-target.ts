@@ -95,11 +95,13 @@ export function shellQuote(word: string): string {
 export const REPLICA_SCRIPT = [
   'op=$1; dir=$2; name=$3',
   'case "$op" in',
-  // Creates the replica's directories on first use, and refuses a filesystem receive cannot use.
+  // Creates the replica's directories on first use; refuses (exit 3, nothing created) a
+  // filesystem that btrfs receive cannot write to.
   'list)',
+  '  p=$dir; while [ ! -e "$p" ]; do p=$(dirname "$p"); done',
+  '  fs=$(stat -f -c %T "$p") || exit 1',
+  '  [ "$fs" = btrfs ] || { echo "$dir is on $fs, not btrfs" >&2; exit 3; }',
   '  mkdir -p "$dir/.snapshots" "$dir/metadata" || exit 1',
-  '  fs=$(stat -f -c %T "$dir") || exit 1',
-  '  [ "$fs" = btrfs ] || { echo "$dir is on $fs, not btrfs" >&2; exit 1; }',
   '  cd "$dir/.snapshots" || exit 1',
   '  for s in block-*; do',
   '    [ -d "$s" ] || continue',
@@ -119,6 +121,9 @@ export const REPLICA_SCRIPT = [
   '*) echo "unknown operation $op" >&2; exit 2 ;;',
   'esac',
 ].join('\n');
+
+/** The replica script's exit status for a replica that can never work (not on btrfs). */
+export const UNUSABLE_REPLICA = 3;
 
 export type ReplicaOp = 'list' | 'delete' | 'receive' | 'metadata';
 

@@ -12,7 +12,7 @@ import { layout, readConfig } from './layout.ts';
 import { listSnapshots } from './backend.ts';
 import { headerFile, readHeader, snapshotName } from './block-header.ts';
 import { halfReceived, parseSubvolumeList, snapshotIndex, type Subvolume } from './subvolume-list.ts';
-import { BadTargetError, describeTarget, replicaCommand, type ReplicaTarget, type ReplicaOp } from './replica-target.ts';
+import { BadTargetError, describeTarget, replicaCommand, UNUSABLE_REPLICA, type ReplicaTarget, type ReplicaOp } from './replica-target.ts';
 import { sendSnapshot } from './btrfs-send.ts';
 import { withSshMaster } from './ssh-master.ts';
 import { isInside } from './index-rebuild.ts';
@@ -57,7 +57,8 @@ interface SourceSnapshot extends Subvolume {
 function run([cmd, args]: [string, string[]], signal?: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { signal, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd === 'ssh' ? 'ssh: ' : ''}${(stderr || err.message).trim()}`));
+      const message = `${cmd === 'ssh' ? 'ssh: ' : ''}${(stderr || err?.message || '').trim()}`;
+      if (err) reject(err.code === UNUSABLE_REPLICA ? new ReplicationError(message) : new Error(message));
       else resolve(stdout);
     });
   });

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
@@ -297,6 +297,18 @@ test('a bad remote dir, host, user or port is refused before anything runs', asy
   // What is accepted, and how.
   t.like(parseSshTarget('ssh://backup@replica-1.example.org:2200/srv/gb/replica'), { user: 'backup', host: 'replica-1.example.org', port: 2200, dir: '/srv/gb/replica' });
   t.like(parseSshTarget('ssh://[::1]/srv/r'), { user: null, host: '::1', port: 22 });
+});
+
+test('a replica directory that is not on btrfs is refused at once (no retries), creating nothing', async (t) => {
+  const src = await source(t);
+  if (!src) return;
+  await src.block(10);
+  const notBtrfs = join('/dev/shm', `gb-replica-${process.pid}-${randomBytes(3).toString('hex')}`, 'r');
+  const r = await ghostbridge(['replicate', '--data', src.dir, '--to-dir', notBtrfs, '--retry-delay', '5']);
+  t.is(r.exitCode, 1);
+  t.regex(r.stderr, /is on tmpfs, not btrfs/);
+  t.false(r.stdout.includes('retrying'));
+  t.false(existsSync(dirname(notBtrfs)));
 });
 
 test('a source on the plain directory backend is refused', async (t) => {

@@ -5,7 +5,8 @@
 // completed by the next run, and bad targets are refused before anything runs.
 import test from 'ava';
 import { execa } from 'execa';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -191,7 +192,10 @@ test.serial('a transfer killed midway leaves a half-received subvolume; the next
   if (!src || !replica || !s) return;
   const b0 = await src.block(10_000);
   // zstd -19 makes the stream slow enough to be cut while it runs.
-  const slow = execa('bin/ghostbridge', ['replicate', '--data', src.dir, ...sshArgs(s, replica), '--level', '19'], { reject: false, detached: true, stdin: 'ignore' });
+  // Its own TMPDIR: a killed run cannot remove its ssh control socket directory.
+  const tmp = mkdtempSync(join(tmpdir(), 'gb-killed-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const slow = execa('bin/ghostbridge', ['replicate', '--data', src.dir, ...sshArgs(s, replica), '--level', '19'], { reject: false, detached: true, stdin: 'ignore', env: { TMPDIR: tmp } });
   const partial = join(replica, '.snapshots', b0);
   for (let i = 0; i < 600 && !existsSync(partial) && slow.exitCode === null; i++) await sleep(10);
   t.true(existsSync(partial), 'the receive had started');

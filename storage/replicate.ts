@@ -1,8 +1,9 @@
 // Replication of block snapshots to a replica (local directory or over ssh). Each step
 // lists both sides, removes what a cut-off receive left on the replica, picks the newest
 // block both hold as the parent (the replica's Received UUID equals the sender snapshot's
-// UUID), sends the next newer block incrementally, checks that it arrived complete and
-// copies its metadata next to the snapshots. A failed step is retried with backoff.
+// UUID), sends the next newer block incrementally and checks that it arrived complete. A
+// failed step is retried with backoff. At the end of a run the newest received snapshot's
+// metadata is copied next to the snapshots, so the replica verifies on its own.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

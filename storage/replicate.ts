@@ -5,8 +5,9 @@
 // failed step is retried with backoff. At the end of a run the newest received snapshot's
 // metadata is copied next to the snapshots, so the replica verifies on its own.
 import { execFile } from 'node:child_process';
+import { hash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { layout, readConfig } from './layout.ts';
@@ -17,6 +18,7 @@ import { BadTargetError, describeTarget, replicaCommand, UNUSABLE_REPLICA, type 
 import { sendSnapshot } from './btrfs-send.ts';
 import { withSshMaster } from './ssh-master.ts';
 import { isInside } from './index-rebuild.ts';
+import { acquireLock, LockedError, type Lock } from './lock.ts';
 
 export interface ReplicateOptions {
   /** The source data directory (btrfs backend). */
@@ -87,8 +89,34 @@ async function listSource(data: string, signal?: AbortSignal): Promise<SourceSna
     .sort((a, b) => a.index - b.index);
 }
 
-export async function replicateOnce(o: ReplicateOptions): Promise<ReplicateResult> {
+/**
+ * One replication process per source and replica: a second one could take the first one's
+ * receive in progress for a half-received leftover and delete it. The lock sits next to
+ * <data> (as the signing key does by default), not inside it, so snapshots never hold it.
+ */
+async function exclusively<T>(o: ReplicateOptions, fn: () => Promise<T>): Promise<T> {
   checkSource(o.data, o.target);
+  const id = hash('sha256', describeTarget(o.target), 'hex').slice(0, 12);
+  const path = `${resolve(o.data)}.replicate-${id}.lock`;
+  let lock: Lock;
+  try {
+    lock = acquireLock(path);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    throw new ReplicationError(`another replicate process is sending ${o.data} to ${describeTarget(o.target)} (${path})`);
+  }
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
+export function replicateOnce(o: ReplicateOptions): Promise<ReplicateResult> {
+  return exclusively(o, () => replicateRound(o));
+}
+
+function replicateRound(o: ReplicateOptions): Promise<ReplicateResult> {
   return o.target.kind === 'ssh' ? withSshMaster(o.target, (shared) => replicateTo({ ...o, target: shared })) : replicateTo(o);
 }
 
@@ -171,14 +199,18 @@ async function replicateTo(o: ReplicateOptions): Promise<ReplicateResult> {
  * `intervalMs` and replicates when they change (or the last round failed). A round that
  * fails after its retries is logged and tried again at the next look.
  */
-export async function followReplication(o: ReplicateOptions & { intervalMs?: number }): Promise<void> {
+export function followReplication(o: ReplicateOptions & { intervalMs?: number }): Promise<void> {
+  return exclusively(o, () => follow(o));
+}
+
+async function follow(o: ReplicateOptions & { intervalMs?: number }): Promise<void> {
   const l = layout(o.data);
   let seen: string | null = null;
   while (!o.signal?.aborted) {
     const now = listSnapshots(l).map((s) => s.name).join(' ');
     if (now !== seen) {
       try {
-        await replicateOnce(o);
+        await replicateRound(o);
         seen = now;
       } catch (err) {
         if (o.signal?.aborted) break;

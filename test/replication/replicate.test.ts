@@ -7,7 +7,7 @@ import test from 'ava';
 import { execa } from 'execa';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from 'ava';
@@ -37,6 +37,10 @@ async function source(t: ExecutionContext): Promise<Source | null> {
   await initData({ dir, btrfs: true });
   const log = await openEventLog({ dir });
   t.teardown(() => log.close());
+  // A replicate process killed by a test leaves its lock next to <data>.
+  t.teardown(() => {
+    for (const f of readdirSync(dirname(dir))) if (f.startsWith(`${basename(dir)}.replicate-`)) rmSync(join(dirname(dir), f), { force: true });
+  });
   let next = 0;
   return {
     dir,
@@ -241,7 +245,7 @@ test.serial('a receive that fails midway is retried after a backoff: the half-re
   await assertSameBlocks(t, src.dir, replica, [b0]);
 });
 
-test.serial('--follow sends each new block as it is cut, and stops on SIGTERM', async (t) => {
+test.serial('--follow sends each new block as it is cut, refuses a second process for the same replica, and stops on SIGTERM', async (t) => {
   const src = await source(t);
   const replica = replicaPath(t);
   if (!src || !replica) return;
@@ -256,6 +260,10 @@ test.serial('--follow sends each new block as it is cut, and stops on SIGTERM', 
     return false;
   };
   t.true(await arrived(b0));
+  // A second process for the same source and replica is refused while this one runs.
+  const second = await ghostbridge(['replicate', '--data', src.dir, '--to-dir', replica, '--once']);
+  t.is(second.exitCode, 1);
+  t.regex(second.stderr, /another replicate process is sending .* to .*\.replicate-[0-9a-f]{12}\.lock/);
   const b1 = await src.block(200);
   t.true(await arrived(b1));
   const b2 = await src.block(200);

@@ -37,7 +37,7 @@ async function startController(kind: 'forwarding' | 'full', port: number, dataDi
   const listen = `tcp:127.0.0.1:${port}`;
   const args = kind === 'forwarding'
     ? [join(root, 'bench/forward-controller.ts'), listen]
-    : [join(root, 'cli/ghostbridge.ts'), 'run', '--data', dataDir, '--listen', listen, '--stats-interval', '0', '--log-level', 'info'];
+    : [join(root, 'cli/ghostbridge.ts'), 'run', '--data', dataDir, '--api', 'off', '--listen', listen, '--stats-interval', '0', '--log-level', 'info'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let seen = '';

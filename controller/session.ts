@@ -263,7 +263,8 @@ export class Session {
     if (decision.install) {
       facts.push({
         kind: 'flow.start', time: Date.now(), datapathId: this.datapathId, flowId: decision.install.id, key: decision.install.key,
-        frame: msg.data, frameLength: msg.total_len,
+        // A copy: a view would pin the whole socket read (64 KiB) for as long as the consumer keeps it.
+        frame: msg.data.slice(), frameLength: msg.total_len,
       });
     }
   }

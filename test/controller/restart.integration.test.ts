@@ -21,7 +21,7 @@ for (const failMode of ['standalone', 'secure'] as const) {
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const data = join(dir, 'data');
     const port = await freePort();
-    const args = ['--data', data, '--listen', `tcp:127.0.0.1:${port}`, '--idle-timeout', '10', '--stats-interval', '1', '--echo-interval', '1', '--log-level', 'info'];
+    const args = ['--data', data, '--api', 'off', '--listen', `tcp:127.0.0.1:${port}`, '--idle-timeout', '10', '--stats-interval', '1', '--echo-interval', '1', '--log-level', 'info'];
     let ctl = await runGhostbridge(args);
     t.teardown(() => ctl.kill());
     const br = await createBridge({ hosts: 3, failMode });

@@ -26,6 +26,9 @@ export class Controller {
   readonly datapaths = new Map<bigint, Session>();
   /** Closed sessions whose last facts are still being consumed. */
   private readonly draining = new Set<Promise<void>>();
+  /** Every accepted connection, also TLS ones still in their handshake (not yet a session). */
+  private readonly connections = new Set<Socket>();
+  private stopping = false;
   /** Where the listeners are bound (port 0 resolved). */
   bound: ListenSpec[] = [];
 
@@ -38,6 +41,10 @@ export class Controller {
     try {
       for (const spec of this.opts.listen) {
         const { server, spec: bound } = await listen(spec, this.opts.tls, this.opts.log, (socket) => this.accept(socket));
+        server.on('connection', (socket: Socket) => {
+          this.connections.add(socket);
+          socket.once('close', () => this.connections.delete(socket));
+        });
         this.servers.push(server);
         this.bound.push(bound);
       }
@@ -49,9 +56,15 @@ export class Controller {
 
   /** Closes listeners and sessions, then waits until every fact has been consumed. */
   async stop(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise((r) => s.close(r))));
+    this.stopping = true;
+    // server.close() calls back only once every connection has ended, so the sessions (and
+    // TLS handshakes not yet sessions) are closed here, not waited for: a connected switch
+    // would otherwise keep stop() (and SIGTERM of `ghostbridge run`) waiting forever.
+    const listenersClosed = this.servers.map((s) => new Promise((r) => s.close(r)));
     this.servers.length = 0;
     for (const s of [...this.sessions]) s.close('controller stopping');
+    for (const socket of this.connections) socket.destroy();
+    await Promise.all(listenersClosed);
     await Promise.all(this.draining);
   }
 
@@ -64,6 +77,7 @@ export class Controller {
   }
 
   private accept(socket: Socket): void {
+    if (this.stopping) return void socket.destroy();
     const session = new Session(socket, this.session, {
       consumer: this.opts.consumer,
       log: this.opts.log,

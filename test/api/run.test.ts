@@ -56,13 +56,11 @@ test('ghostbridge run serves the API and keeps the vector index up to the log: c
   const cut = await fetch(`${base}/blocks`, { method: 'POST', headers: { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` } });
   t.is(cut.status, 201);
   t.is(((await cut.json()) as any).block.lastSeq, live.log.written_seq);
-  // Disconnect first: Controller.stop() waits for server.close(), which waits for every open
-  // switch connection to end (reported to the controller's owner).
-  sw.socket.destroy();
-  await until(async () => (await status()).switches.length === 0, 5_000, 'the switch to be gone');
+  // SIGTERM with the switch still connected: run closes its session and exits.
   await child.stop();
   const r = await child.proc;
   t.is(r.exitCode, 0, child.output.join('\n'));
+  await sw.waitClosed();
   const meta = JSON.parse(readFileSync(`${s.data}.index/meta.json`, 'utf8'));
   t.like(meta, { model: s.model, dimension: 16, watermark: live.log.written_seq + 1 }); // + switch.down
 });

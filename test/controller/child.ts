@@ -16,8 +16,8 @@ export async function freePort(): Promise<number> {
 export interface Child {
   proc: ResultPromise;
   output: string[];
-  /** SIGTERM and wait (bounded) for a clean exit. */
-  stop(): Promise<void>;
+  /** SIGTERM and wait for the exit; throws (and kills the process) if it takes over `ms`. */
+  stop(ms?: number): Promise<void>;
   /** SIGKILL: no chance to clean up, like a crash. */
   kill(): Promise<void>;
 }
@@ -29,9 +29,17 @@ export async function runGhostbridge(args: string[]): Promise<Child> {
   const child: Child = {
     proc,
     output,
-    async stop() {
+    async stop(ms = 15_000) {
       if (proc.exitCode === null && !proc.killed) proc.kill('SIGTERM');
-      await proc;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+      const outcome = await Promise.race([proc, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') {
+        proc.kill('SIGKILL');
+        await proc;
+        throw new Error(`ghostbridge run still running ${ms} ms after SIGTERM:\n${output.join('\n')}`);
+      }
     },
     async kill() {
       proc.kill('SIGKILL');

@@ -90,10 +90,42 @@ export class DenseModel {
     standardize(features, rows, this.#mean, this.#scale);
   }
 
-  /** One row through one layer (input at inAt, output at outAt), as tfjs-cpu's fused matMul computes it. */
+  /**
+   * One row through one layer (input at inAt, output at outAt), as tfjs-cpu's fused matMul
+   * computes it. Four units are summed side by side: each unit's sum still adds its products
+   * in tfjs's order (so the result is unchanged), but the four chains of additions overlap
+   * instead of each waiting on the previous addition, which had bounded the loop.
+   */
   static applyRow(layer: DenseLayer, input: Float32Array, inAt: number, out: Float32Array, outAt: number): void {
     const { inputs, units, kernelT, bias, relu } = layer;
-    for (let j = 0; j < units; j++) {
+    let j = 0;
+    for (; j + 4 <= units; j += 4) {
+      const w0 = j * inputs;
+      const w1 = w0 + inputs;
+      const w2 = w1 + inputs;
+      const w3 = w2 + inputs;
+      let acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+      for (let k0 = 0; k0 < inputs; k0 += TFJS_CPU_BLOCK) {
+        const end = k0 + TFJS_CPU_BLOCK < inputs ? k0 + TFJS_CPU_BLOCK : inputs;
+        let sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+        for (let k = k0; k < end; k++) {
+          const x = input[inAt + k]!;
+          sum0 += x * kernelT[w0 + k]!;
+          sum1 += x * kernelT[w1 + k]!;
+          sum2 += x * kernelT[w2 + k]!;
+          sum3 += x * kernelT[w3 + k]!;
+        }
+        acc0 = Math.fround(acc0 + sum0);
+        acc1 = Math.fround(acc1 + sum1);
+        acc2 = Math.fround(acc2 + sum2);
+        acc3 = Math.fround(acc3 + sum3);
+      }
+      out[outAt + j] = activate(acc0, bias[j]!, relu);
+      out[outAt + j + 1] = activate(acc1, bias[j + 1]!, relu);
+      out[outAt + j + 2] = activate(acc2, bias[j + 2]!, relu);
+      out[outAt + j + 3] = activate(acc3, bias[j + 3]!, relu);
+    }
+    for (; j < units; j++) {
       const w = j * inputs;
       let acc = 0;
       for (let k0 = 0; k0 < inputs; k0 += TFJS_CPU_BLOCK) {
@@ -102,8 +134,7 @@ export class DenseModel {
         for (let k = k0; k < end; k++) sum += input[inAt + k]! * kernelT[w + k]!;
         acc = Math.fround(acc + sum);
       }
-      const y = Math.fround(acc + bias[j]!);
-      out[outAt + j] = relu ? Math.max(0, y) : y;
+      out[outAt + j] = activate(acc, bias[j]!, relu);
     }
   }
 
@@ -135,15 +166,29 @@ export class DenseModel {
       let input = features;
       let inAt = r * FEATURE_COUNT;
       for (let l = 0; l <= last; l++) {
-        const layer = this.layers[l]!;
-        const [out, outAt] = l === this.#embeddingIndex ? [embedding, r * d] : l === last ? [reconstruction, r * FEATURE_COUNT] : [this.#scratch[l]!, 0];
-        DenseModel.applyRow(layer, input, inAt, out, outAt);
+        // Plain locals, not a destructured pair: that allocated an array per layer and row.
+        let out = this.#scratch[l]!;
+        let outAt = 0;
+        if (l === this.#embeddingIndex) {
+          out = embedding;
+          outAt = r * d;
+        } else if (l === last) {
+          out = reconstruction;
+          outAt = r * FEATURE_COUNT;
+        }
+        DenseModel.applyRow(this.layers[l]!, input, inAt, out, outAt);
         input = out;
         inAt = outAt;
       }
     }
     return embedAndScore(embedding, reconstruction, features, rows, d);
   }
+}
+
+/** The bias added in float32, then ReLU as max(0, x) where the layer has it. */
+function activate(acc: number, bias: number, relu: boolean): number {
+  const y = Math.fround(acc + bias);
+  return relu ? Math.max(0, y) : y;
 }
 
 /** 1 / std per feature; constant features (std 0) normalize to 0 instead of dividing by zero. */

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
 import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api } from '../../controller/index.ts';
 import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FlowFact, type PrivacyMode } from '../../pipeline/index.ts';
-import { initData, isInside, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
+import { initData, isInside, LogFailedError, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
 
 interface Args {
   data: string;
@@ -27,6 +27,9 @@ interface Args {
   role: Role;
   'generation-id': string;
   durability: Durability;
+  'block-every': number;
+  'block-events': number;
+  'keep-snapshots': number;
   privacy: PrivacyMode;
   'key-file'?: string;
   vectorize: boolean;
@@ -55,6 +58,9 @@ export const runCommand: CommandModule<object, Args> = {
       .option('role', { choices: ['equal', 'master', 'slave'] as const, default: 'equal' as Role, describe: 'OpenFlow controller role' })
       .option('generation-id', { type: 'string', default: '0', describe: 'generation id sent with master/slave role requests' })
       .option('durability', { choices: ['batch', 'fsync'] as const, default: 'batch' as Durability, describe: 'batch: forward after write(2); fsync: after fsync' })
+      .option('block-every', { type: 'number', default: 60, describe: 'cut a signed block every this many seconds (0: no timer)' })
+      .option('block-events', { type: 'number', default: 100_000, describe: 'cut a block once this many events are in the open one (0: no limit)' })
+      .option('keep-snapshots', { type: 'number', default: 24, describe: 'btrfs: block snapshots kept (older ones deleted; headers stay), at least 1' })
       .option('privacy', { choices: PRIVACY_MODES, default: 'pseudonymize' as PrivacyMode, describe: 'how addresses enter the log' })
       .option('key-file', { type: 'string', describe: 'pseudonymization key file (default <data>.pseudonym.key)' })
       .option('vectorize', { type: 'boolean', default: true, describe: 'compute flow vectors' })
@@ -66,6 +72,10 @@ export const runCommand: CommandModule<object, Args> = {
         if (a['index-backend'] === 'qdrant' && !a['qdrant-url']) throw new Error('--index-backend qdrant needs --qdrant-url');
         for (const k of ['idle-timeout', 'hard-timeout'] as const) {
           if (!Number.isInteger(a[k]) || a[k] < 0 || a[k] > 65535) throw new Error(`--${k} must be a whole number of seconds, 0..65535`);
+        }
+        if (!(a['block-every'] >= 0)) throw new Error('--block-every must be a number of seconds ≥ 0');
+        for (const k of ['block-events', 'keep-snapshots'] as const) {
+          if (!Number.isSafeInteger(a[k]) || a[k] < (k === 'keep-snapshots' ? 1 : 0)) throw new Error(`--${k} must be a whole number${k === 'keep-snapshots' ? ' ≥ 1' : ' ≥ 0'}`);
         }
         if (!(a['stats-interval'] >= 0) || !(a['echo-interval'] > 0)) throw new Error('--stats-interval must be ≥ 0 and --echo-interval > 0');
         if (!/^\d{1,20}$/.test(a['generation-id']) || BigInt(a['generation-id']) >= 1n << 64n) throw new Error('--generation-id must be an unsigned 64-bit integer');
@@ -83,11 +93,23 @@ export const runCommand: CommandModule<object, Args> = {
       vectorize: args.vectorize,
       log: (m) => log.info(m),
     });
+    // A failed log refuses every append: forwarding on would leave traffic unrecorded, so run
+    // stops (exit 1) and the operator restarts it, which recovers the log from disk.
+    let failure: Error | undefined;
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const fail = (err: Error) => {
+      if (failure) return;
+      failure = err;
+      log.fatal({ err: err.message }, 'event log failed; stopping');
+      stop();
+    };
     const events = await openEventLog({
       dir: args.data,
       durability: args.durability,
-      model: pipeline.modelId,
-      onError: (err) => log.error({ err: err.message }, 'event log'),
+      model: pipeline.modelId, // block headers name the model the vectors come from
+      blocks: { everyMs: args['block-every'] * 1000, everyEvents: args['block-events'], keepSnapshots: args['keep-snapshots'] },
+      onError: fail, // a timer-driven cut or fsync failed (the log is then failed too)
     });
     // The vector index follows the log off the forwarding path. A Qdrant server that is down
     // is connected to later; an index that cannot open at all (another process holds the
@@ -109,7 +131,10 @@ export const runCommand: CommandModule<object, Args> = {
         async consume(facts: FlowFact[]) {
           const out = await pipeline.process(facts);
           if (out.length === 0) return;
-          const { firstSeq } = await events.append(out.map((o) => o.event));
+          const { firstSeq } = await events.append(out.map((o) => o.event)).catch((err: Error) => {
+            if (err instanceof LogFailedError) fail(err);
+            throw err;
+          });
           indexing?.feed.offer(firstSeq, out.map((o) => o.vector)); // returns at once
         },
       },
@@ -134,16 +159,16 @@ export const runCommand: CommandModule<object, Args> = {
       }
     }
     log.info({ data: args.data, listen: args.listen }, 'ghostbridge running');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await stopped;
     log.info('stopping');
     await api?.close();
     await controller.stop();
     await pipeline.close();
     await indexing?.close();
     await events.close();
+    if (failure) process.exitCode = 1;
   },
 };
 

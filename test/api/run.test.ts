@@ -10,7 +10,6 @@ import { freePort, runGhostbridge } from '../controller/child.ts';
 import { until } from '../controller/harness.ts';
 import { FakeSwitch } from '../controller/fake-switch.ts';
 import { ipv4, tcp } from '../controller/frames.ts';
-import { OFP_NO_BUFFER, type OfpMessage } from '../../openflow/index.ts';
 
 test('ghostbridge run serves the API and keeps the vector index up to the log: catch-up at start, live flows, a block cut, the watermark saved on SIGTERM', async (t) => {
   const s = await loggedSite(t);
@@ -32,15 +31,11 @@ test('ghostbridge run serves the API and keeps the vector index up to the log: c
   // installs an entry for it (flow.start), and the index follows with the pipeline's vector.
   const sw = await FakeSwitch.connect(ofPort, { datapathId: 0x77n });
   t.teardown(() => sw.socket.destroy());
-  const packetIn = (inPort: number, frame: Uint8Array): OfpMessage => ({
-    type: 'PACKET_IN', xid: 0, buffer_id: OFP_NO_BUFFER, total_len: frame.length, reason: 0, table_id: 0, cookie: 0n,
-    match: [{ field: 'in_port', value: inPort }], data: frame,
-  });
   const A = '02:00:00:00:00:0a';
   const B = '02:00:00:00:00:0b';
   await until(async () => (await status()).switches.length === 1, 20_000, 'the switch to be up');
-  sw.send(packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(40000, 443))));
-  sw.send(packetIn(2, ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(443, 40000))));
+  sw.packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(40000, 443)));
+  sw.packetIn(2, ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(443, 40000)));
   const live = await until(async () => {
     const st = await status();
     return st.switches[0]?.flows === 1 && st.index.watermark === st.log.written_seq && st;

@@ -3,7 +3,7 @@
 // Used where OVS cannot be made to misbehave: bad versions, garbage, missed echoes, split
 // multipart replies, all-ones counters.
 import { connect, type Socket } from 'node:net';
-import { OfpFramer, decodeMessage, encodeMessage } from '../../openflow/index.ts';
+import { OFP_NO_BUFFER, OfpFramer, decodeMessage, encodeMessage } from '../../openflow/index.ts';
 import type { FlowStats, OfpMessage, Port } from '../../openflow/index.ts';
 import { sleep } from '../support/ovs.ts';
 
@@ -52,6 +52,14 @@ export class FakeSwitch {
 
   send(msg: OfpMessage): void {
     this.sendRaw(encodeMessage(msg));
+  }
+
+  /** A table-miss packet-in of a whole frame (no buffer), as OVS sends it. */
+  packetIn(inPort: number, frame: Uint8Array): void {
+    this.send({
+      type: 'PACKET_IN', xid: 0, buffer_id: OFP_NO_BUFFER, total_len: frame.length, reason: 0, table_id: 0, cookie: 0n,
+      match: [{ field: 'in_port', value: inPort }], data: frame,
+    });
   }
 
   sendRaw(bytes: Uint8Array): void {

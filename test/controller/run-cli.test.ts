@@ -12,6 +12,9 @@ const cases: [string[], RegExp][] = [
   [['--hard-timeout', '70000'], /--hard-timeout must be a whole number of seconds/],
   [['--generation-id', '12x'], /--generation-id must be an unsigned 64-bit integer/],
   [['--listen', 'ssl:127.0.0.1:0'], /an ssl: listener needs --tls-key/],
+  [['--block-every', '-5'], /--block-every must be a number of seconds ≥ 0/],
+  [['--block-events', '2.5'], /--block-events must be a whole number ≥ 0/],
+  [['--keep-snapshots', '0'], /--keep-snapshots must be a whole number ≥ 1/],
 ];
 
 for (const [args, message] of cases) {

@@ -103,15 +103,11 @@ test('a packet-in becomes flow.start before its flow-mod and packet-out are sent
   const { ctl, sw, gate } = await gatedSetup(t, 1n);
   const A = '02:00:00:00:00:0a';
   const B = '02:00:00:00:00:0b';
-  const packetIn = (inPort: number, frame: Uint8Array): OfpMessage => ({
-    type: 'PACKET_IN', xid: 0, buffer_id: OFP_NO_BUFFER, total_len: frame.length, reason: 0, table_id: 0, cookie: 0n,
-    match: [{ field: 'in_port', value: inPort }], data: frame,
-  });
-  sw.send(packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(1000, 80))));
+  sw.packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(1000, 80)));
   await sw.waitFor((m) => m.type === 'PACKET_OUT' && m.actions.some((a) => a.type === 'OUTPUT' && a.port === OFPP.FLOOD));
   gate.close();
   const reply = ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(80, 1000));
-  sw.send(packetIn(2, reply));
+  sw.packetIn(2, reply);
   const start = await until(() => ctl.facts.find((f) => f.kind === 'flow.start'), 3_000, 'flow.start');
   t.deepEqual(start.kind === 'flow.start' && [...start.frame], [...reply]);
   await new Promise((r) => setTimeout(r, 200));

@@ -158,10 +158,18 @@ export const runCommand: CommandModule<object, Args> = {
         log.error({ err: (err as Error).message }, 'REST API not started; forwarding and logging go on');
       }
     }
-    log.info({ data: args.data, listen: args.listen }, 'ghostbridge running');
+    // SIGHUP re-reads the key file (rotation): events from then on carry the new key_id. A key
+    // file that cannot be read is reported and the key in use stays.
+    const rotate = () => {
+      if (args.privacy !== 'pseudonymize') return void log.warn({ privacy: args.privacy }, 'SIGHUP: no pseudonymization key to rotate');
+      pipeline.rotateKey().catch((err: Error) => log.error({ err: err.message, key_id: pipeline.keyId }, 'SIGHUP: key not rotated; the key in use stays'));
+    };
+    process.on('SIGHUP', rotate);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    log.info({ data: args.data, listen: args.listen, key_id: pipeline.keyId }, 'ghostbridge running');
     await stopped;
+    process.off('SIGHUP', rotate);
     log.info('stopping');
     await api?.close();
     await controller.stop();

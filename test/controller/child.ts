@@ -30,7 +30,7 @@ export async function runGhostbridge(args: string[]): Promise<Child> {
     proc,
     output,
     async stop(ms = 15_000) {
-      if (proc.exitCode === null && !proc.killed) proc.kill('SIGTERM');
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); // not .killed: a SIGHUP sets it too
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
       const outcome = await Promise.race([proc, late]);

@@ -2,15 +2,15 @@
 // does it, with a switch (the scripted fake switch over real TCP) connected.
 import test from 'ava';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, readEvents, runGhostbridge } from './child.ts';
+import { freePort, readEvents, runGhostbridge, type LoggedEvent } from './child.ts';
 import { FakeSwitch } from './fake-switch.ts';
 import { until } from './harness.ts';
 import { ipv4, tcp } from './frames.ts';
 import { useBtrfs } from '../storage/btrfs-fixture.ts';
-import { createVectorizer, modelDirOf } from '../../pipeline/index.ts';
+import { createVectorizer, keyId, modelDirOf } from '../../pipeline/index.ts';
 import { defaultKeyPath, layout, listHeaderFiles, readHeader } from '../../storage/index.ts';
 
 const btrfs = useBtrfs(test);
@@ -94,4 +94,37 @@ test('the event log failing (its signing key gone when a block is due) stops run
   t.is((await child.proc).exitCode, 1);
   t.true(child.output.some((l) => l.includes('event log failed; stopping') && l.includes('signing key')), child.output.join('\n'));
   t.false(existsSync(join(data, '.lock')), 'the writer lock is released');
+});
+
+test('SIGHUP re-reads the key file: events after it carry the new key id; an unreadable key file keeps the old key and run going', async (t) => {
+  const data = tempData(t);
+  const keyFile = `${data}.pseudonym.key`;
+  const oldKey = new Uint8Array(32).fill(1);
+  const newKey = new Uint8Array(32).fill(2);
+  writeFileSync(keyFile, Buffer.from(oldKey).toString('hex'), { mode: 0o600 });
+  const port = await freePort();
+  const child = await runGhostbridge(['--data', data, '--key-file', keyFile, '--listen', `tcp:127.0.0.1:${port}`, '--api', 'off', '--vectorize', 'false', '--stats-interval', '0']);
+  t.teardown(() => child.kill().catch(() => {}));
+  const sw = await FakeSwitch.connect(port, { datapathId: 0x54n });
+  t.teardown(() => sw.socket.destroy());
+  await flows(data, sw, 2, 41000);
+  await until(() => readEvents(data).filter((e) => e.event.action === 'flow.start').length >= 2, 20_000, 'the first flows to be logged');
+  const before = readEvents(data).length;
+  const keyIdOf = (e: LoggedEvent) => (e.ghostbridge as { privacy?: { key_id?: string } }).privacy?.key_id;
+  t.true(readEvents(data).every((e) => keyIdOf(e) === keyId(oldKey)));
+
+  writeFileSync(keyFile, 'not a key\n');
+  child.proc.kill('SIGHUP');
+  await until(() => child.output.some((l) => l.includes('SIGHUP: key not rotated')), 10_000, 'the bad key file to be reported');
+  writeFileSync(keyFile, Buffer.from(newKey).toString('hex'));
+  child.proc.kill('SIGHUP');
+  await until(() => child.output.some((l) => l.includes(`key_id ${keyId(newKey)}`)), 10_000, 'the rotation to be logged');
+  await flows(data, sw, 2, 42000);
+  await until(() => readEvents(data).filter((e) => e.event.action === 'flow.start').length >= 4, 20_000, 'the later flows to be logged');
+  const after = readEvents(data).slice(before);
+  t.true(after.length >= 2);
+  t.true(after.every((e) => keyIdOf(e) === keyId(newKey)), JSON.stringify(after.map(keyIdOf)));
+  t.not(keyId(newKey), keyId(oldKey));
+  await child.stop();
+  t.is((await child.proc).exitCode, 0);
 });

@@ -6,7 +6,7 @@
 import { closeSync, fdatasync, mkdirSync, openSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
-import { encodeLine, eventJson } from './line.ts';
+import { eventJson, LineBuffer } from './line.ts';
 import { MerkleFrontier } from './merkle.ts';
 import type { SparseIndex } from './sparse-index.ts';
 import { acquireLock, type Lock } from './lock.ts';
@@ -88,7 +88,7 @@ export class EventLog {
   #tip: string;
   #writtenSeq: number;
   #durableSeq: number;
-  #pending: string[] = [];
+  #pending = new LineBuffer();
   #waiters: Waiter[] = [];
 
   #frontier: MerkleFrontier;
@@ -196,16 +196,15 @@ export class EventLog {
     let seq = firstSeq;
     let prev = this.#tip;
     let end = this.#end;
-    let chunk = '';
+    const pending = this.#pending;
     for (let i = 0; i < jsons.length; i++, seq++) {
-      const { line, hash } = encodeLine(seq, prev, jsons[i]);
+      const before = pending.length;
+      const hash = pending.append(seq, prev, jsons[i]);
       this.#index.note(seq, end, (events[i] as Record<string, unknown>)['@timestamp']);
       this.#frontier.push(hash);
-      end += Buffer.byteLength(line);
-      chunk += line;
+      end += pending.length - before;
       prev = hash;
     }
-    this.#pending.push(chunk);
     this.#tip = prev;
     this.#nextSeq = seq;
     this.#end = end;
@@ -291,13 +290,11 @@ export class EventLog {
 
   /** Takes what is pending now (synchronously) and writes it; the flush step of a queue op. */
   async #writeBatch(): Promise<void> {
-    const parts = this.#pending;
     const waiters = this.#waiters;
-    if (parts.length === 0) return;
-    this.#pending = [];
+    if (this.#pending.length === 0) return;
+    const buf = this.#pending.take();
     this.#waiters = [];
     try {
-      const buf = Buffer.from(parts.length === 1 ? parts[0] : parts.join(''));
       for (let off = 0; off < buf.length; ) {
         off += (await writeAsync(this.#fd, buf, off, buf.length - off, null)).bytesWritten;
       }
@@ -410,7 +407,7 @@ export class EventLog {
     const failed = new LogFailedError(this.#failed);
     for (const w of [...waiters, ...this.#waiters]) w.reject(failed);
     this.#waiters = [];
-    this.#pending = [];
+    this.#pending.take();
   }
 }
 

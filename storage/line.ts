@@ -47,6 +47,75 @@ export function encodeLine(seq: number, prev: string, json: string): EncodedLine
   return { line: body + HASH_PREFIX + h + '"}\n', hash: h };
 }
 
+const OPEN_BRACE = 0x7b;
+const COMMA = 0x2c;
+/** Bytes of a line besides the event's JSON: `{"seq":` + 15 digits + `,"prev":"` + 64 hex + `"` + tail + newline. */
+const FRAME_BYTES = SEQ_PREFIX.length + 15 + PREV_PREFIX.length + 65 + TAIL_LENGTH + 1;
+
+/**
+ * Lines encoded straight into bytes, for the writer: the same bytes as encodeLine, but the
+ * event's JSON is converted to UTF-8 once and hashed in place, instead of building the line
+ * as a string that is then hashed, measured, joined and converted again.
+ */
+export class LineBuffer {
+  // Byte 0 stays zero: bodyHash borrows the byte before a body for the leaf prefix, and
+  // before the first line that byte is this one. Lines start at byte 1.
+  #buf: Buffer;
+  #length = 0;
+  readonly #initial: number;
+
+  constructor(capacity = 1 << 16) {
+    this.#initial = capacity;
+    this.#buf = zeroFirst(1 + capacity);
+  }
+
+  /** Bytes of lines held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends the line for an event (as JSON from eventJson) at `seq` after `prev`; returns its hash. */
+  append(seq: number, prev: string, json: string): string {
+    this.#reserve(FRAME_BYTES + 3 * json.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const buf = this.#buf;
+    const start = 1 + this.#length;
+    let at = start + buf.write(SEQ_PREFIX + seq + PREV_PREFIX + prev + '"', start, 'latin1');
+    if (json.length > 2) {
+      // The event's members follow prev: its `{` becomes the separating comma, its `}` is dropped.
+      const jsonStart = at;
+      at += buf.write(json, at, 'utf8') - 1;
+      if (buf[jsonStart] !== OPEN_BRACE) throw new TypeError('an event must serialise to a JSON object');
+      buf[jsonStart] = COMMA;
+    }
+    const h = bodyHash(buf, start, at);
+    at += buf.write(HASH_PREFIX + h + '"}\n', at, 'latin1');
+    this.#length = at - 1;
+    return h;
+  }
+
+  /** The lines held, as one buffer; the LineBuffer starts empty again. */
+  take(): Buffer {
+    const lines = this.#buf.subarray(1, 1 + this.#length);
+    this.#buf = zeroFirst(1 + this.#initial);
+    this.#length = 0;
+    return lines;
+  }
+
+  #reserve(bytes: number): void {
+    const needed = 1 + this.#length + bytes;
+    if (needed <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.#buf.length));
+    this.#buf.copy(grown, 0, 0, 1 + this.#length);
+    this.#buf = grown;
+  }
+}
+
+function zeroFirst(size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  buf[0] = 0;
+  return buf;
+}
+
 /** What a verifier reads at fixed offsets of one line (without its newline). */
 export interface LineFrame {
   seq: number;

@@ -1,7 +1,7 @@
 // The line format: what the hash covers, and reading a line at fixed offsets.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { bodyHash, encodeLine, eventJson, frameLine, GENESIS } from '../../storage/line.ts';
+import { bodyHash, encodeLine, eventJson, frameLine, GENESIS, LineBuffer } from '../../storage/line.ts';
 
 test('a line is {seq, prev, the event, hash} and its hash is SHA-256(0x00 ‖ body)', (t) => {
   const { line, hash } = encodeLine(7, GENESIS, eventJson({ '@timestamp': '2026-01-01T00:00:00Z', 'event': { action: 'flow.end' } }));
@@ -40,4 +40,25 @@ test('events carrying seq, prev or hash, or that are not objects, are refused', 
   for (const bad of [{ seq: 1 }, { prev: 'x' }, { hash: 'y' }, null, [1], 'text']) {
     t.throws(() => eventJson(bad), { instanceOf: TypeError });
   }
+});
+
+test('LineBuffer writes the bytes and hashes encodeLine defines, across growth and take()', (t) => {
+  const events = [{}, { note: 'grüße ☃ \u{1F600}' }, { '@timestamp': '2026-01-01T00:00:00Z', pad: 'x'.repeat(300) }, { a: 1 }];
+  const lines = new LineBuffer(64); // small, so appends grow it
+  let expected = '';
+  let prev = GENESIS;
+  for (let seq = 0; seq < 40; seq++) {
+    const json = eventJson(events[seq % events.length]!);
+    const reference = encodeLine(seq, prev, json);
+    t.is(lines.append(seq, prev, json), reference.hash);
+    expected += reference.line;
+    prev = reference.hash;
+    if (seq === 20) {
+      t.is(lines.take().toString(), expected);
+      expected = '';
+    }
+  }
+  t.is(lines.length, Buffer.byteLength(expected));
+  t.is(lines.take().toString(), expected);
+  t.is(lines.length, 0);
 });

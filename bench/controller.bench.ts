@@ -5,7 +5,7 @@
 // GB_BENCH_SOAK_SECONDS (memory run, default 60; 0 skips it), GB_BENCH_SOAK_MODE
 // (forwarding or full, default forwarding), GB_BENCH_DEPTH (outstanding per switch).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,13 +110,13 @@ interface Row {
 }
 
 /** Runs `fn` against a fresh controller child with 16 switches connected, then cleans up. */
-async function withController<T>(kind: 'forwarding' | 'full', fn: (sws: EmulatedSwitch[], pid: number) => Promise<T>): Promise<T> {
+async function withController<T>(kind: 'forwarding' | 'full', fn: (sws: EmulatedSwitch[], pid: number, data: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'gb-bench-'));
   const port = await freePort();
   const child = await startController(kind, port, join(dir, 'data'));
   try {
     const sws = await connectSwitches(port);
-    const result = await fn(sws, child.pid!);
+    const result = await fn(sws, child.pid!, join(dir, 'data'));
     for (const s of sws) s.close();
     return result;
   } finally {
@@ -136,13 +136,27 @@ function measure(kind: 'forwarding' | 'full'): Promise<Row> {
 }
 
 function soak(kind: 'forwarding' | 'full'): Promise<string> {
-  return withController(kind, async (sws, pid) => {
+  return withController(kind, async (sws, pid, data) => {
     const rss: number[] = [];
     const { rate } = await throughput(sws, pid, SOAK, rss);
     const tenth = Math.max(1, Math.floor(rss.length / 10));
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    return `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB`;
+    const line = `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB`;
+    return kind === 'full' ? `${line}\n${indexShare(`${data}.index`, rss)}` : line;
   });
+}
+
+/**
+ * What the embedded index holds after the run (vectors.bin: 8 + 4·dimension bytes a vector,
+ * the same as it keeps in RAM), against how much RSS grew: is the growth the vectors?
+ */
+function indexShare(indexDir: string, rss: number[]): string {
+  const { dimension } = JSON.parse(readFileSync(join(indexDir, 'meta.json'), 'utf8')) as { dimension: number };
+  const perVector = 8 + 4 * dimension;
+  const vectors = statSync(join(indexDir, 'vectors.bin')).size / perVector;
+  const grew = (Math.max(...rss) - rss[0]) * 2 ** 20;
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return `index: ${vectors.toLocaleString('en')} vectors × ${perVector} B = ${mib(vectors * perVector)} (RAM arrays double when full: ${mib(2 ** Math.ceil(Math.log2(vectors)) * perVector)} allocated, old + new during a copy); RSS grew ${mib(grew)} from the first sample to the maximum = ${(grew / vectors).toFixed(0)} B per indexed vector`;
 }
 
 const rows = [await measure('forwarding'), await measure('full')];

@@ -51,7 +51,8 @@ for (const failMode of ['standalone', 'secure'] as const) {
     // Wait for at least one flow-stats poll of the second run before stopping it.
     const before = readEvents(data).length;
     await until(() => readEvents(data).length > before + 1, 10_000, 'events from the restarted controller');
-    await ctl.stop();
+    await ctl.stop(); // SIGTERM with OVS still connected: throws if run does not exit
+    t.is((await ctl.proc).exitCode, 0, ctl.output.join('\n'));
 
     const events = readEvents(data);
     const starts = events.filter((e) => e.event.action === 'flow.start').map((e) => e.ghostbridge.flow!.id);

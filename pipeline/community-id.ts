@@ -1,6 +1,6 @@
 // Community ID v1 (github.com/corelight/community-id-spec): a direction-free flow hash that
 // Zeek, Suricata and Elastic compute the same way, so records join across tools.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { PROTO_ICMP, PROTO_ICMPV6 } from './frame.ts';
 
 // ICMP types that have a counterpart (request/reply); the rest are one-way (Zeek's table).
@@ -36,9 +36,14 @@ export function communityId(t: CommunityTuple, seed = 0): string {
     [a, b] = [b, a];
     [sport, dport] = [dport, sport];
   }
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(seed);
-  const hash = createHash('sha1').update(head).update(a).update(b).update(Uint8Array.of(t.protocol, 0));
-  if (hasPorts) hash.update(Uint8Array.of(sport! >> 8, sport! & 0xff, dport! >> 8, dport! & 0xff));
-  return `1:${hash.digest('base64')}`;
+  // seed (2 bytes), addresses, protocol, a zero byte, then the ports: hashed in one call.
+  const input = Buffer.alloc(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
+  input.writeUInt16BE(seed, 0);
+  input.set(a, 2);
+  input.set(b, 2 + a.length);
+  let at = 2 + a.length + b.length;
+  input[at++] = t.protocol;
+  input[at++] = 0;
+  if (hasPorts) input.set([sport! >> 8, sport! & 0xff, dport! >> 8, dport! & 0xff], at);
+  return `1:${hash('sha1', input, 'base64')}`;
 }

@@ -21,8 +21,20 @@ interface LiveFlow {
   startTime: number;
   tuple: FlowTuple;
   firstPacket: FirstPacket;
-  /** The flow's Community ID under the key that computed it (a rotation recomputes it). */
-  communityId?: { keyId: string | null; value: string | undefined };
+  /** The flow id as events show it. */
+  idText: string;
+  /** What the flow's events show of its endpoints; kept for its later events. */
+  shown?: ShownEndpoints;
+}
+
+/** The endpoints' addresses as events show them, under the key that computed them (a rotation recomputes them). */
+interface ShownEndpoints {
+  keyId: string | null;
+  srcIp?: string;
+  srcMac?: string;
+  dstIp?: string;
+  dstMac?: string;
+  communityId?: string;
 }
 
 export class EventBuilder {
@@ -42,7 +54,7 @@ export class EventBuilder {
         const tuple = flowTuple(fact.key, frame);
         const firstPacket = describeFirstPacket(frame, fact.frameLength);
         if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
-        const live: LiveFlow = { startTime: fact.time, tuple, firstPacket };
+        const live: LiveFlow = { startTime: fact.time, tuple, firstPacket, idText: flowIdText(fact.flowId) };
         this.#flows.set(fact.flowId, live);
         const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], live);
         event.event.start = event['@timestamp'];
@@ -53,11 +65,11 @@ export class EventBuilder {
         const live = this.#flows.get(fact.flowId);
         if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
         const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
-        const event = this.#flowEvent(fact, fact.kind, type, live ?? { startTime: fact.time, tuple: flowTuple(fact.key) });
+        const event = this.#flowEvent(fact, fact.kind, type, live ?? { startTime: fact.time, tuple: flowTuple(fact.key), idText: flowIdText(fact.flowId) });
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
-        event.event.start = new Date(live?.startTime ?? fact.time - durationNs / 1e6).toISOString();
+        event.event.start = isoTime(live?.startTime ?? fact.time - durationNs / 1e6);
         addCounters(event, fact.counters);
         if (fact.kind === 'flow.end') {
           event.event.end = event['@timestamp'];
@@ -93,11 +105,11 @@ export class EventBuilder {
   #base(time: number, datapathId: bigint, action: EventAction, kind: 'event' | 'state', type: string[]): EcsEvent {
     const keyId = this.#privacy.keyId;
     return {
-      '@timestamp': new Date(time).toISOString(),
+      '@timestamp': isoTime(time),
       ecs: { version: ECS_VERSION },
       event: { kind, category: ['network'], type, action, dataset: action.startsWith('flow.') ? 'ghostbridge.flow' : 'ghostbridge.switch' },
       ghostbridge: {
-        datapath_id: datapathId.toString(16).padStart(16, '0'),
+        datapath_id: datapathIdText(datapathId),
         privacy: keyId === null ? { mode: this.#privacy.mode } : { mode: this.#privacy.mode, key_id: keyId },
       },
     };
@@ -112,10 +124,11 @@ export class EventBuilder {
     const { tuple: t, firstPacket } = flow;
     const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
     event.observer = { ingress: { interface: { id: String(t.inPort) } } };
-    const source = compact({ ip: this.#privacy.ip(t.srcIp), mac: this.#privacy.mac(t.srcMac), port: t.srcPort });
-    const destination = compact({ ip: this.#privacy.ip(t.dstIp), mac: this.#privacy.mac(t.dstMac), port: t.dstPort });
-    event.source = source;
-    event.destination = destination;
+    const keyId = this.#privacy.keyId;
+    if (flow.shown?.keyId !== keyId) flow.shown = this.#shownEndpoints(t, keyId);
+    const shown = flow.shown;
+    event.source = endpoint(shown.srcIp, shown.srcMac, t.srcPort);
+    event.destination = endpoint(shown.dstIp, shown.dstMac, t.dstPort);
     const network: NonNullable<EcsEvent['network']> = {};
     if (t.ipVersion !== undefined) network.type = `ipv${t.ipVersion}`;
     if (t.etherType === ETH_ARP) network.protocol = 'arp';
@@ -125,35 +138,59 @@ export class EventBuilder {
     }
     if (t.vlans.length > 0) network.vlan = { id: String(t.vlans[0]) };
     if (t.vlans.length > 1) network.inner = { vlan: { id: String(t.vlans[1]) } };
-    const keyId = this.#privacy.keyId;
-    if (flow.communityId?.keyId !== keyId) flow.communityId = { keyId, value: this.#communityId(t, source, destination) };
-    const cid = flow.communityId.value;
-    if (cid !== undefined) network.community_id = cid;
+    if (shown.communityId !== undefined) network.community_id = shown.communityId;
     event.network = network;
-    event.ghostbridge.flow = firstPacket ? { id: flowIdText(fact.flowId), first_packet: firstPacket } : { id: flowIdText(fact.flowId) };
+    event.ghostbridge.flow = firstPacket ? { id: flow.idText, first_packet: firstPacket } : { id: flow.idText };
     return event;
   }
 
-  /**
-   * Computed over the addresses the event shows (pseudonyms by default), never the raw ones:
-   * an unkeyed hash of raw addresses would let anyone confirm a guessed pair of hosts.
-   */
-  #communityId(t: FlowTuple, source: Endpoint, destination: Endpoint): string | undefined {
-    if (t.protocol === undefined || source.ip === undefined || destination.ip === undefined) return undefined;
-    const src = parseIP(source.ip);
-    const dst = parseIP(destination.ip);
-    if (!src || !dst || src.length !== dst.length) return undefined;
-    const icmp = t.protocol === PROTO_ICMP || t.protocol === PROTO_ICMPV6;
-    const srcPort = icmp ? t.icmpType : t.srcPort;
-    const dstPort = icmp ? t.icmpCode : t.dstPort;
-    const ports = srcPort !== undefined && dstPort !== undefined;
-    return communityId({ src, dst, protocol: t.protocol, ...(ports ? { srcPort, dstPort } : {}) });
+  #shownEndpoints(t: FlowTuple, keyId: string | null): ShownEndpoints {
+    const shown: ShownEndpoints = { keyId, srcIp: this.#privacy.ip(t.srcIp), srcMac: this.#privacy.mac(t.srcMac), dstIp: this.#privacy.ip(t.dstIp), dstMac: this.#privacy.mac(t.dstMac) };
+    shown.communityId = communityIdOf(t, shown.srcIp, shown.dstIp);
+    return shown;
   }
 
   #port(p: PortInfo): PortView {
     return compact({ number: p.portNo, name: p.name, mac: this.#privacy.mac(p.hwAddr), link_up: p.linkUp, admin_up: p.adminUp }) as PortView;
   }
 }
+
+/**
+ * Computed over the addresses the event shows (pseudonyms by default), never the raw ones:
+ * an unkeyed hash of raw addresses would let anyone confirm a guessed pair of hosts.
+ */
+function communityIdOf(t: FlowTuple, sourceIp: string | undefined, destinationIp: string | undefined): string | undefined {
+  if (t.protocol === undefined || sourceIp === undefined || destinationIp === undefined) return undefined;
+  const src = parseIP(sourceIp);
+  const dst = parseIP(destinationIp);
+  if (!src || !dst || src.length !== dst.length) return undefined;
+  const icmp = t.protocol === PROTO_ICMP || t.protocol === PROTO_ICMPV6;
+  const srcPort = icmp ? t.icmpType : t.srcPort;
+  const dstPort = icmp ? t.icmpCode : t.dstPort;
+  const ports = srcPort !== undefined && dstPort !== undefined;
+  return communityId({ src, dst, protocol: t.protocol, ...(ports ? { srcPort, dstPort } : {}) });
+}
+
+/** An event's source or destination: the members it has, in this order (as the log shows them). */
+function endpoint(ip: string | undefined, mac: string | undefined, port: number | undefined): Endpoint {
+  const e: Endpoint = {};
+  if (ip !== undefined) e.ip = ip;
+  if (mac !== undefined) e.mac = mac;
+  if (port !== undefined) e.port = port;
+  return e;
+}
+
+/** fn with a one-entry memo: the facts of one batch mostly share a switch and a millisecond. */
+function memoLast<K, V>(fn: (key: K) => V): (key: K) => V {
+  let last: { key: K; value: V } | null = null;
+  return (key) => {
+    if (last === null || last.key !== key) last = { key, value: fn(key) };
+    return last.value;
+  };
+}
+
+const isoTime = memoLast((ms: number) => new Date(ms).toISOString());
+const datapathIdText = memoLast((id: bigint) => id.toString(16).padStart(16, '0'));
 
 function describeFirstPacket(frame: ParsedFrame, frameLength: number): FirstPacket {
   const out: FirstPacket = { length: frameLength, captured: frame.captured, truncated: frame.truncated };

@@ -1,4 +1,9 @@
 import test from 'ava';
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseListen, formatListen } from '../../controller/index.ts';
 import { startController, until } from './harness.ts';
 import { FakeSwitch } from './fake-switch.ts';
@@ -24,4 +29,21 @@ test('a tcp listener on IPv6 serves switches', async (t) => {
 
 test('an ssl listener without certificates is refused at start', async (t) => {
   await t.throwsAsync(startController({ listen: [parseListen('ssl:127.0.0.1:0')] }), { message: /needs --tls-key/ });
+});
+
+test('stop() does not wait for a client stuck in the TLS handshake (no ClientHello): its connection is closed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gb-tls-stop-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=gb-test'], { cwd: dir });
+  const pem = (n: string) => readFileSync(join(dir, n));
+  const ctl = await startController({ listen: [parseListen('ssl:127.0.0.1:0')], tls: { key: pem('k.pem'), cert: pem('c.pem'), ca: pem('c.pem') } });
+  const silent = connect(ctl.controller.bound[0].port, '127.0.0.1');
+  t.teardown(() => silent.destroy());
+  await new Promise<void>((resolve, reject) => silent.once('connect', resolve).once('error', reject));
+  const closed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+  silent.on('error', () => {});
+  await new Promise((r) => setTimeout(r, 200)); // accepted by the server, handshake pending
+  const outcome = await Promise.race([ctl.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still waiting'), 5_000))]);
+  t.is(outcome, 'stopped'); // the TLS handshake timeout is 120 s
+  await closed;
 });

@@ -18,7 +18,8 @@ const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 
 type FirstPacket = NonNullable<NonNullable<EcsEvent['ghostbridge']['flow']>['first_packet']>;
 
 interface LiveFlow {
-  startTime: number;
+  /** When the flow started, as events show it (its start event's @timestamp). */
+  startText: string;
   tuple: FlowTuple;
   firstPacket: FirstPacket;
   /** The flow id as events show it. */
@@ -54,10 +55,11 @@ export class EventBuilder {
         const tuple = flowTuple(fact.key, frame);
         const firstPacket = describeFirstPacket(frame, fact.frameLength);
         if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
-        const live: LiveFlow = { startTime: fact.time, tuple, firstPacket, idText: flowIdText(fact.flowId) };
+        const startText = isoTime(fact.time);
+        const live: LiveFlow = { startText, tuple, firstPacket, idText: flowIdText(fact.flowId) };
         this.#flows.set(fact.flowId, live);
         const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], live);
-        event.event.start = event['@timestamp'];
+        event.event.start = startText;
         return event;
       }
       case 'flow.update':
@@ -65,11 +67,12 @@ export class EventBuilder {
         const live = this.#flows.get(fact.flowId);
         if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
         const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
-        const event = this.#flowEvent(fact, fact.kind, type, live ?? { startTime: fact.time, tuple: flowTuple(fact.key), idText: flowIdText(fact.flowId) });
+        const event = this.#flowEvent(fact, fact.kind, type, live ?? { tuple: flowTuple(fact.key), idText: flowIdText(fact.flowId) });
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
-        event.event.start = isoTime(live?.startTime ?? fact.time - durationNs / 1e6);
+        // (Kept as text: the one-entry memo of isoTime would thrash between now and the start.)
+        event.event.start = live?.startText ?? isoTime(fact.time - durationNs / 1e6);
         addCounters(event, fact.counters);
         if (fact.kind === 'flow.end') {
           event.event.end = event['@timestamp'];
@@ -119,7 +122,7 @@ export class EventBuilder {
     fact: FlowFact & { flowId: bigint },
     action: EventAction,
     type: string[],
-    flow: Omit<LiveFlow, 'firstPacket'> & { firstPacket?: FirstPacket },
+    flow: Pick<LiveFlow, 'tuple' | 'idText' | 'shown'> & { firstPacket?: FirstPacket },
   ): EcsEvent {
     const { tuple: t, firstPacket } = flow;
     const event = this.#base(fact.time, fact.datapathId, action, 'event', type);

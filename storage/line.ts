@@ -58,15 +58,19 @@ const FRAME_BYTES = SEQ_PREFIX.length + 15 + PREV_PREFIX.length + 65 + TAIL_LENG
  * as a string that is then hashed, measured, joined and converted again.
  */
 export class LineBuffer {
-  // Byte 0 stays zero: bodyHash borrows the byte before a body for the leaf prefix, and
-  // before the first line that byte is this one. Lines start at byte 1.
+  // Lines are written into a slab, one region per take(). The byte before a region is kept
+  // zero: bodyHash borrows the byte before a body for the leaf prefix, and before a region's
+  // first line that byte must not belong to lines already taken (a write may be reading them).
   #buf: Buffer;
+  /** Where the current region's zero byte is; its lines start one byte later. */
+  #base = 0;
   #length = 0;
-  readonly #initial: number;
+  readonly #slab: number;
 
-  constructor(capacity = 1 << 16) {
-    this.#initial = capacity;
-    this.#buf = zeroFirst(1 + capacity);
+  constructor(slab = 1 << 16) {
+    this.#slab = slab;
+    this.#buf = Buffer.allocUnsafe(slab);
+    this.#buf[0] = 0;
   }
 
   /** Bytes of lines held. */
@@ -78,7 +82,7 @@ export class LineBuffer {
   append(seq: number, prev: string, json: string): string {
     this.#reserve(FRAME_BYTES + 3 * json.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
     const buf = this.#buf;
-    const start = 1 + this.#length;
+    const start = this.#base + 1 + this.#length;
     let at = start + buf.write(SEQ_PREFIX + seq + PREV_PREFIX + prev + '"', start, 'latin1');
     if (json.length > 2) {
       // The event's members follow prev: its `{` becomes the separating comma, its `}` is dropped.
@@ -89,31 +93,34 @@ export class LineBuffer {
     }
     const h = bodyHash(buf, start, at);
     at += buf.write(HASH_PREFIX + h + '"}\n', at, 'latin1');
-    this.#length = at - 1;
+    this.#length = at - this.#base - 1;
     return h;
   }
 
-  /** The lines held, as one buffer; the LineBuffer starts empty again. */
+  /**
+   * The lines held, as one buffer; the LineBuffer starts empty again, in the rest of the
+   * slab. (A fresh 64 KiB buffer per take, as at first, cost a major GC every few ms when
+   * each write carried one line.)
+   */
   take(): Buffer {
-    const lines = this.#buf.subarray(1, 1 + this.#length);
-    this.#buf = zeroFirst(1 + this.#initial);
+    const lines = this.#buf.subarray(this.#base + 1, this.#base + 1 + this.#length);
+    this.#base += 1 + this.#length;
     this.#length = 0;
+    if (this.#base < this.#buf.length) this.#buf[this.#base] = 0;
+    else this.#reserve(0);
     return lines;
   }
 
+  /** Makes room for `bytes` more in the current region, moving it to a new slab if need be. */
   #reserve(bytes: number): void {
-    const needed = 1 + this.#length + bytes;
-    if (needed <= this.#buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.#buf.length));
-    this.#buf.copy(grown, 0, 0, 1 + this.#length);
-    this.#buf = grown;
+    const region = 1 + this.#length;
+    if (this.#base + region + bytes <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#slab, 2 * (region + bytes)));
+    this.#buf.copy(next, 0, this.#base, this.#base + region);
+    next[0] = 0;
+    this.#buf = next;
+    this.#base = 0;
   }
-}
-
-function zeroFirst(size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  buf[0] = 0;
-  return buf;
 }
 
 /** What a verifier reads at fixed offsets of one line (without its newline). */

@@ -56,7 +56,7 @@ export class EventBuilder {
         const firstPacket = describeFirstPacket(frame, fact.frameLength);
         if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
         const startText = isoTime(fact.time);
-        const live: LiveFlow = { startText, tuple, firstPacket, idText: flowIdText(fact.flowId) };
+        const live: LiveFlow = { startText, tuple, firstPacket, idText: idText(fact.flowId) };
         this.#flows.set(fact.flowId, live);
         const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], live);
         event.event.start = startText;
@@ -67,7 +67,7 @@ export class EventBuilder {
         const live = this.#flows.get(fact.flowId);
         if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
         const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
-        const event = this.#flowEvent(fact, fact.kind, type, live ?? { tuple: flowTuple(fact.key), idText: flowIdText(fact.flowId) });
+        const event = this.#flowEvent(fact, fact.kind, type, live ?? { tuple: flowTuple(fact.key), idText: idText(fact.flowId) });
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
@@ -193,7 +193,7 @@ function memoLast<K, V>(fn: (key: K) => V): (key: K) => V {
 }
 
 const isoTime = memoLast((ms: number) => new Date(ms).toISOString());
-const datapathIdText = memoLast((id: bigint) => id.toString(16).padStart(16, '0'));
+const datapathIdText = memoLast(idText);
 
 function describeFirstPacket(frame: ParsedFrame, frameLength: number): FirstPacket {
   const out: FirstPacket = { length: frameLength, captured: frame.captured, truncated: frame.truncated };
@@ -222,7 +222,8 @@ function addCounters(event: EcsEvent, c: FlowCounters): void {
   }
 }
 
-export function flowIdText(id: bigint): string {
+/** A 64-bit id (flow cookie, datapath id) as events show it: 16 hex digits. */
+function idText(id: bigint): string {
   return id.toString(16).padStart(16, '0');
 }
 

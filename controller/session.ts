@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
-import { CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON } from '../openflow/index.ts';
+import { CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, errorCodes } from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
 import { COOKIE_MASK, COOKIE_TAG, hashOfCookie, isOurFlowCookie } from './flow-id.ts';
 import { matchToKey } from './match.ts';
@@ -49,8 +49,6 @@ export interface SessionHooks {
 }
 
 const ROLE_CODE: Record<Role, number> = { equal: CONTROLLER_ROLE.EQUAL, master: CONTROLLER_ROLE.MASTER, slave: CONTROLLER_ROLE.SLAVE };
-const OFPET_HELLO_FAILED = 0;
-const OFPHFC_INCOMPATIBLE = 0;
 /** Packet-in reasons NO_MATCH and ACTION; flow-removed reasons idle, hard, delete, group. */
 const PACKET_IN_MASK = 0b11;
 const PORT_STATUS_MASK = 0b111;
@@ -246,7 +244,7 @@ export class Session {
     const ok = bitmap && bitmap.type === 'VERSIONBITMAP' ? ((bitmap.bitmaps[0] ?? 0) & (1 << 4)) !== 0 : msg.version >= 4;
     if (!ok) {
       const text = new TextEncoder().encode('only OpenFlow 1.3 (version 4) is supported');
-      this.send([{ type: 'ERROR', xid: msg.xid, err_type: OFPET_HELLO_FAILED, code: OFPHFC_INCOMPATIBLE, data: text }]);
+      this.send([{ type: 'ERROR', xid: msg.xid, ...errorCodes('HELLO_FAILED', 'INCOMPATIBLE'), data: text }]);
       this.close(`switch does not speak OpenFlow 1.3 (HELLO version ${msg.version})`);
       return;
     }

@@ -1,6 +1,6 @@
 // The session's byte side: frames and decodes what the switch sends, encodes batches of
 // messages into one buffer per write, and builds the OFPT_ERROR a malformed message earns.
-import { BufferWriter, OfpFramer, decodeMessage, encodeInto } from '../openflow/index.ts';
+import { BufferWriter, OfpFramer, decodeMessage, encodeInto, errorCodes } from '../openflow/index.ts';
 import type { DecodeError, ErrorMsg, OfpMessage } from '../openflow/index.ts';
 
 export type Received = { ok: true; message: OfpMessage } | { ok: false; error: DecodeError; bytes: Uint8Array };
@@ -42,12 +42,12 @@ export class Wire {
   }
 }
 
-const OFPET_BAD_REQUEST = 1;
-const BAD_REQUEST_CODE: Partial<Record<DecodeError['code'], number>> = {
-  BAD_VERSION: 0, // OFPBRC_BAD_VERSION
-  BAD_TYPE: 1, // OFPBRC_BAD_TYPE
-  BAD_LENGTH: 6, // OFPBRC_BAD_LEN
-  BAD_BODY: 6,
+const BAD_LEN = errorCodes('BAD_REQUEST', 'BAD_LEN');
+const BAD_REQUEST: Partial<Record<DecodeError['code'], { err_type: number; code: number }>> = {
+  BAD_VERSION: errorCodes('BAD_REQUEST', 'BAD_VERSION'),
+  BAD_TYPE: errorCodes('BAD_REQUEST', 'BAD_TYPE'),
+  BAD_LENGTH: BAD_LEN,
+  BAD_BODY: BAD_LEN,
 };
 
 /**
@@ -55,7 +55,7 @@ const BAD_REQUEST_CODE: Partial<Record<DecodeError['code'], number>> = {
  * offending message); null when there is no header to answer (fewer than 8 bytes).
  */
 export function errorFor(error: DecodeError, bytes: Uint8Array): ErrorMsg | null {
-  const code = BAD_REQUEST_CODE[error.code];
-  if (code === undefined || !error.header) return null;
-  return { type: 'ERROR', xid: error.header.xid, err_type: OFPET_BAD_REQUEST, code, data: bytes.subarray(0, 64) };
+  const codes = BAD_REQUEST[error.code];
+  if (codes === undefined || !error.header) return null;
+  return { type: 'ERROR', xid: error.header.xid, ...codes, data: bytes.subarray(0, 64) };
 }

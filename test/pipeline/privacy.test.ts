@@ -67,6 +67,22 @@ test('key rotation takes effect from the next event, and the events record which
   t.true(before.every((o) => o.event.ghostbridge.privacy.key_id === oldId));
   t.true(after.every((o) => o.event.ghostbridge.privacy.key_id === newId));
   t.notDeepEqual(after.map((o) => o.event.source!.ip), before.map((o) => o.event.source!.ip));
+  // A flow live across the rotation: its end shows the new key's pseudonyms and Community ID,
+  // not what its start computed under the old key.
+  const flow = generateTraffic({ seed: 6, flows: 1 });
+  const start = flow.find((f) => f.kind === 'flow.start')!;
+  const end = flow.find((f) => f.kind === 'flow.end')!;
+  const live = await createPipeline({ key: new Uint8Array(32).fill(1), vectorize: false, log: () => {} });
+  const [oldStart] = await live.process([start]);
+  await live.rotateKey(new Uint8Array(32).fill(2));
+  const [lateEnd] = await live.process([end]);
+  const fresh = await createPipeline({ key: new Uint8Array(32).fill(2), vectorize: false, log: () => {} });
+  const [newStart] = await fresh.process([start]);
+  t.not(lateEnd!.event.source!.ip, oldStart!.event.source!.ip);
+  t.deepEqual([lateEnd!.event.source, lateEnd!.event.destination].map((e) => [e!.ip, e!.mac]), [newStart!.event.source, newStart!.event.destination].map((e) => [e!.ip, e!.mac]));
+  t.truthy(newStart!.event.network!.community_id);
+  t.is(lateEnd!.event.network!.community_id, newStart!.event.network!.community_id);
+  await Promise.all([live.close(), fresh.close()]);
   const raw = await createPipeline({ privacy: 'raw', vectorize: false });
   await t.throwsAsync(raw.rotateKey(new Uint8Array(32)), { message: /needs pseudonymize mode/ });
 });

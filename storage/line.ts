@@ -47,7 +47,6 @@ export function encodeLine(seq: number, prev: string, json: string): EncodedLine
   return { line: body + HASH_PREFIX + h + '"}\n', hash: h };
 }
 
-const OPEN_BRACE = 0x7b;
 const COMMA = 0x2c;
 /** Bytes of a line besides the event's JSON: `{"seq":` + 15 digits + `,"prev":"` + 64 hex + `"` + tail + newline. */
 const FRAME_BYTES = SEQ_PREFIX.length + 15 + PREV_PREFIX.length + 65 + TAIL_LENGTH + 1;
@@ -85,10 +84,10 @@ export class LineBuffer {
     const start = this.#base + 1 + this.#length;
     let at = start + buf.write(SEQ_PREFIX + seq + PREV_PREFIX + prev + '"', start, 'latin1');
     if (json.length > 2) {
-      // The event's members follow prev: its `{` becomes the separating comma, its `}` is dropped.
+      // The event's members follow prev: its `{` (eventJson made sure there is one) becomes
+      // the separating comma, its `}` is dropped.
       const jsonStart = at;
       at += buf.write(json, at, 'utf8') - 1;
-      if (buf[jsonStart] !== OPEN_BRACE) throw new TypeError('an event must serialise to a JSON object');
       buf[jsonStart] = COMMA;
     }
     const h = bodyHash(buf, start, at);

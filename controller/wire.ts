@@ -35,9 +35,17 @@ export class Wire {
     return out;
   }
 
-  /** Encodes messages into one buffer; throws EncodeError for a message that cannot be. */
+  /**
+   * Encodes messages into one buffer; throws EncodeError for a message that cannot be, and
+   * then drops the whole batch, so the messages before it do not lead the next one.
+   */
   encode(msgs: OfpMessage[]): Buffer {
-    for (const m of msgs) encodeInto(this.writer, m);
+    try {
+      for (const m of msgs) encodeInto(this.writer, m);
+    } catch (err) {
+      this.writer.reset();
+      throw err;
+    }
     return this.writer.finish();
   }
 }

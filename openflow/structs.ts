@@ -139,4 +139,3 @@ export const tableFeatures = layout<Omit<T.TableFeatures, 'properties'>>('ofp_ta
   ['length', 'len16'], ['table_id', 'u8'], ['', 'pad5'], ['name', 'str32'], ['metadata_match', 'u64'],
   ['metadata_write', 'u64'], ['config', 'u32'], ['max_entries', 'u32'],
 ]);
-export const tlvHead = layout<{ type: number; length: number }>('TLV header', [['type', 'u16'], ['length', 'u16']]);

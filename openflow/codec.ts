@@ -49,7 +49,7 @@ export function encodeInto(w: BufferWriter, msg: OfpMessage): void {
     w.patchU16(start + 2, w.pos - start);
   } catch (e) {
     w.pos = start;
-    if (e instanceof EncodeError) throw new EncodeError(`${msg?.type}: ${e.message}`);
+    // Name the message type on every failure, ours or a TypeError from a missing field.
     throw new EncodeError(`${msg?.type}: ${(e as Error).message}`);
   }
 }

@@ -191,7 +191,7 @@ test('a length field below the header size, a truncated body and a cut-off messa
   const truncated = await FakeSwitch.connect(port, { datapathId: 2n });
   await truncated.waitFor(is('FEATURES_REQUEST'));
   truncated.sendRaw(Uint8Array.of(4, 6, 0, 12, 0, 0, 0, 5, 0, 0, 0, 1));
-  t.like(await truncated.waitFor(is('ERROR')), { err_type: 1 });
+  t.like(await truncated.waitFor(is('ERROR')), { err_type: 1, code: 6, xid: 5 }, 'OFPBRC_BAD_LEN, answering the truncated message');
   await truncated.waitClosed();
   const cut = await FakeSwitch.connect(port, { datapathId: 3n });
   await until(() => ctl.controller.datapaths.has(3n), 3_000, 'dpid 3');

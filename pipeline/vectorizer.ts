@@ -8,7 +8,7 @@ import { FEATURE_COUNT } from './features.ts';
 
 export interface Engine {
   readonly dimension: number;
-  /** features: rows × FEATURE_COUNT raw features (may be overwritten). */
+  /** features: rows × FEATURE_COUNT raw features (may be overwritten). Returns arrays of its own, never reused. */
   forward(features: Float32Array, rows: number): ForwardResult | Promise<ForwardResult>;
 }
 
@@ -99,6 +99,8 @@ export class MicroBatcher {
       .then(() => this.#engine.forward(features, rows))
       .then(
         (result) => {
+          // One caller (always so with maxWaitMs 0): the engine's fresh arrays are its own, no copy.
+          if (batch.length === 1) return batch[0]!.resolve(result);
           const d = this.#engine.dimension;
           let at = 0;
           for (const p of batch) {

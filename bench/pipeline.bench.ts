@@ -14,9 +14,7 @@ import { readModelDir } from '../pipeline/model-files.ts';
 import { FEATURE_COUNT, isVectorized, writeFeatures } from '../pipeline/features.ts';
 import { DEFAULT_MODEL_DIR } from '../pipeline/index.ts';
 
-const rows: [string, string][] = [];
 const report = (what: string, value: string) => {
-  rows.push([what, value]);
   console.log(`${what.padEnd(58)} ${value}`);
 };
 const perSecond = (n: number) => `${Math.round(n).toLocaleString('en')} /s`;

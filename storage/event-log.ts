@@ -92,8 +92,7 @@ export class EventLog {
   #waiters: Waiter[] = [];
 
   #frontier: MerkleFrontier;
-  #blockFirstSeq: number;
-  #blockOffset: number;
+  /** The last block cut; the open block starts where it ends (seq 0, byte 0 without one). */
   #lastHeader: BlockHeader | null;
 
   #queue: Promise<unknown> = Promise.resolve();
@@ -126,8 +125,6 @@ export class EventLog {
     this.#writtenSeq = this.#durableSeq = state.nextSeq - 1;
     this.#frontier = state.frontier;
     this.#lastHeader = state.lastHeader;
-    this.#blockFirstSeq = state.lastHeader ? state.lastHeader.lastSeq + 1 : 0;
-    this.#blockOffset = state.lastHeader ? state.lastHeader.byteOffset + state.lastHeader.byteLength : 0;
     this.#reader = new LogReader(fd, this.#index, () => this.#written);
     const everyMs = opts.blocks?.everyMs ?? 0;
     if (everyMs > 0) {
@@ -342,7 +339,9 @@ export class EventLog {
     if (this.#frontier.size === 0) return null;
     // Everything appended up to this instant belongs to the block; what is appended while
     // the cut runs waits in #pending for the next batch and the next block.
+    // A failed cut fails the log (above), so the last header is always the previous block's.
     const prevHeader = this.#lastHeader;
+    const byteOffset = prevHeader ? prevHeader.byteOffset + prevHeader.byteLength : 0;
     let key: KeyObject;
     try {
       key = this.#key ??= loadSigningKey(this.#keyFile);
@@ -353,10 +352,10 @@ export class EventLog {
       {
         index: prevHeader ? prevHeader.index + 1 : 0,
         prevBlockHash: prevHeader ? prevHeader.hash : '0'.repeat(64),
-        firstSeq: this.#blockFirstSeq,
+        firstSeq: prevHeader ? prevHeader.lastSeq + 1 : 0,
         lastSeq: this.#nextSeq - 1,
-        byteOffset: this.#blockOffset,
-        byteLength: this.#end - this.#blockOffset,
+        byteOffset,
+        byteLength: this.#end - byteOffset,
         tip: this.#tip,
         merkleRoot: this.#frontier.root(),
         model,
@@ -365,8 +364,6 @@ export class EventLog {
       key,
     );
     this.#frontier = new MerkleFrontier();
-    this.#blockFirstSeq = this.#nextSeq;
-    this.#blockOffset = this.#end;
     try {
       await this.#writeBatch();
       if (this.#backend.kind === 'btrfs') {

@@ -24,9 +24,9 @@ test('pseudonym agrees with the events of a pipeline using the same key file', a
   const dir = await scratchDir(t);
   const keyFile = join(dir, 'site.key');
   const pipeline = await createPipeline({ keyFile, vectorize: false, log: () => {} });
-  const [start] = await pipeline.process(generateTraffic({ seed: 1, flows: 1 }).slice(0, 1));
   const key = generateTraffic({ seed: 1, flows: 1 })[0]!;
   if (key.kind !== 'flow.start') return t.fail('expected a start');
+  const [start] = await pipeline.process([key]);
   const r = await ghostbridge(['pseudonym', '--key-file', keyFile, key.key.ipSrc!, key.key.ethSrc!]);
   t.is(r.exitCode, 0, r.stderr);
   t.is(r.stdout, `${key.key.ipSrc}\t${start!.event.source!.ip}\n${key.key.ethSrc}\t${start!.event.source!.mac}`);

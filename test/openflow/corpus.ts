@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CORPUS_DIR = fileURLToPath(new URL('../../../shared/conformance/of13/', import.meta.url));
+const CORPUS_DIR = fileURLToPath(new URL('../../../shared/conformance/of13/', import.meta.url));
 
 export interface CorpusEntry {
   name: string;

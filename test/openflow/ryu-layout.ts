@@ -29,7 +29,7 @@ const ACTION_CLASS: Record<T.ActionType, string> = {
 };
 const NICIRA = 0x2320;
 
-export function oxm(f: T.OxmField): J {
+function oxm(f: T.OxmField): J {
   if (f.field === 'raw') return { OXMTlv: { field: 'raw', oxm_class: f.oxm_class, data: f.data } };
   return { OXMTlv: { field: f.field, value: f.value, mask: f.mask ?? null } };
 }

@@ -21,7 +21,7 @@ export interface TrainOptions {
   log?: (message: string) => void;
 }
 
-export const EMBEDDING_LAYER = 'embedding';
+const EMBEDDING_LAYER = 'embedding';
 
 export async function trainAutoencoder(events: EcsEvent[], o: TrainOptions = {}): Promise<ModelFiles> {
   const flows = events.filter(isVectorized);

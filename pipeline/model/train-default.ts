@@ -1,14 +1,13 @@
 // Produces the shipped default model (pipeline/model/default/) from the project's own
 // traffic generator: `node pipeline/model/train-default.ts`. Raw-mode events are fine here:
 // the generator's addresses are synthetic, and features never read addresses anyway.
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createPipeline } from '../pipeline.ts';
 import { generateTraffic } from '../traffic-generator.ts';
 import { trainAutoencoder } from '../train.ts';
-import { modelId, storeModel } from '../model-files.ts';
+import { storeModel } from '../model-files.ts';
 import { join, dirname } from 'node:path';
-import { rename } from 'node:fs/promises';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pipeline = await createPipeline({ privacy: 'raw', vectorize: false });
@@ -23,4 +22,4 @@ const id = await storeModel(scratch, files);
 await rm(join(here, 'default'), { recursive: true, force: true });
 await rename(join(scratch, id), join(here, 'default'));
 await rm(scratch, { recursive: true, force: true });
-console.log(`default model ${modelId(files)} written to ${join(here, 'default')}`);
+console.log(`default model ${id} written to ${join(here, 'default')}`);

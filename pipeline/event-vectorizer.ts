@@ -43,20 +43,23 @@ export interface EventVectorizer {
   close(): Promise<void>;
 }
 
-async function resolveModel(options: VectorizerOptions, log: (m: string) => void): Promise<ModelFiles> {
-  const shipped = await readModelDir(DEFAULT_MODEL_DIR);
+/** The model to use and its id (a stored model was checked to hash to its id when read). */
+async function resolveModel(options: VectorizerOptions, log: (m: string) => void): Promise<{ files: ModelFiles; id: string }> {
+  // The shipped model is read only where it is used: in place, or to install it once.
   if (!options.modelDir) {
-    if (options.model && options.model !== modelId(shipped)) throw new Error(`model ${options.model} requested, but no model directory was given`);
-    return shipped;
+    const files = await readModelDir(DEFAULT_MODEL_DIR);
+    const id = modelId(files);
+    if (options.model && options.model !== id) throw new Error(`model ${options.model} requested, but no model directory was given`);
+    return { files, id };
   }
   const dir = options.modelDir;
   let id = options.model ?? (await readCurrentModelId(dir));
   if (id === null) {
-    id = await storeModel(dir, shipped);
+    id = await storeModel(dir, await readModelDir(DEFAULT_MODEL_DIR));
     await writeCurrentModelId(dir, id);
     log(`installed the default vectorizer model ${id} in ${dir}`);
   }
-  return readStoredModel(dir, id);
+  return { files: await readStoredModel(dir, id), id };
 }
 
 async function createEngine(files: ModelFiles, kind: 'exact' | 'tfjs'): Promise<Engine & { dispose?: () => void }> {
@@ -68,13 +71,13 @@ async function createEngine(files: ModelFiles, kind: 'exact' | 'tfjs'): Promise<
 
 export async function createVectorizer(options: VectorizerOptions = {}): Promise<EventVectorizer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`ghostbridge pipeline: ${m}\n`));
-  const files = await resolveModel(options, log);
+  const { files, id } = await resolveModel(options, log);
   const kind = options.engine ?? 'exact';
   const engine = await createEngine(files, kind);
   const batcher = new MicroBatcher(engine, { ...DEFAULT_BATCH_LIMITS[kind], ...options.batch });
   const d = engine.dimension;
   return {
-    modelId: modelId(files),
+    modelId: id,
     dimension: d,
     async vectorize(events) {
       const results: Vectorized[] = events.map(() => ({ vector: null, anomaly: null }));

@@ -37,7 +37,7 @@ export type UnsignedHeader = Omit<BlockHeader, 'version' | 'hash' | 'signature'>
  * fixed order. A verifier rebuilds it from a parsed header, so whitespace or key order in
  * the stored file does not matter, only the values.
  */
-export function headerPayload(h: Omit<BlockHeader, 'hash' | 'signature'>): Buffer {
+function headerPayload(h: Omit<BlockHeader, 'hash' | 'signature'>): Buffer {
   return Buffer.from(
     JSON.stringify({
       version: h.version,

@@ -24,7 +24,7 @@ interface Meta extends IndexIdentity {
   watermark: number;
 }
 
-export function embeddedIndexFiles(dir: string) {
+function embeddedIndexFiles(dir: string) {
   return { vectors: join(dir, 'vectors.bin'), meta: join(dir, 'meta.json'), lock: join(dir, '.lock') };
 }
 

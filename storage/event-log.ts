@@ -11,7 +11,7 @@ import { MerkleFrontier } from './merkle.ts';
 import type { SparseIndex } from './sparse-index.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { layout, readConfig, type Layout } from './layout.ts';
-import { recover } from './recover.ts';
+import { recover, type RecoveredState } from './recover.ts';
 import { backendFor, type BlockBackend } from './backend.ts';
 import { signHeader, writeHeader, type BlockHeader } from './block-header.ts';
 import { loadSigningKey } from './signing.ts';
@@ -105,7 +105,7 @@ export class EventLog {
   #failed: Error | null = null;
   #closed = false;
 
-  private constructor(opts: OpenOptions, l: Layout, lock: Lock, fd: number, backend: BlockBackend, state: Awaited<ReturnType<typeof recover>>) {
+  private constructor(opts: OpenOptions, l: Layout, lock: Lock, fd: number, backend: BlockBackend, state: RecoveredState) {
     this.dir = opts.dir;
     this.durability = opts.durability ?? 'batch';
     this.repairs = state.repairs;

@@ -18,7 +18,7 @@ const SEQ_PREFIX = '{"seq":';
 const PREV_PREFIX = ',"prev":"';
 const HASH_PREFIX = ',"hash":"';
 /** Bytes after the body: `,"hash":"` + 64 hex + `"}` (the newline is not counted). */
-export const TAIL_LENGTH = HASH_PREFIX.length + 64 + 2;
+const TAIL_LENGTH = HASH_PREFIX.length + 64 + 2;
 const RESERVED = ['seq', 'prev', 'hash'];
 
 export interface EncodedLine {

@@ -7,14 +7,14 @@ import { hash } from 'node:crypto';
 const nodeScratch = Buffer.alloc(65);
 nodeScratch[0] = 1;
 
-export function nodeHash(left: string, right: string): string {
+function nodeHash(left: string, right: string): string {
   nodeScratch.write(left, 1, 'hex');
   nodeScratch.write(right, 33, 'hex');
   return hash('sha256', nodeScratch, 'hex');
 }
 
 /** SHA-256 of nothing: RFC 6962's root of the empty tree. */
-export const EMPTY_ROOT = hash('sha256', '', 'hex');
+const EMPTY_ROOT = hash('sha256', '', 'hex');
 
 /**
  * The root of a growing tree in O(log n) memory: the roots of the perfect subtrees that

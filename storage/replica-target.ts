@@ -36,7 +36,7 @@ const SSH_OPTION_PATH = /^[A-Za-z0-9_./+-]+$/;
 export class BadTargetError extends Error {}
 
 /** The dir as given, if it is an absolute path of safe segments; else a BadTargetError. */
-export function checkedDir(dir: string, what = 'replica directory'): string {
+function checkedDir(dir: string, what = 'replica directory'): string {
   const segments = dir.split('/').slice(1);
   const ok = dir.length <= 4096 && dir.startsWith('/') && segments.every((s) => SAFE_SEGMENT.test(s));
   if (!ok) throw new BadTargetError(`${what} ${JSON.stringify(dir)} must be an absolute path of segments made of letters, digits and . _ + - (no '..', spaces or quotes)`);
@@ -83,7 +83,7 @@ export function describeTarget(t: ReplicaTarget): string {
 }
 
 /** POSIX single quoting: the word reaches the remote shell's argument list unchanged. */
-export function shellQuote(word: string): string {
+function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
@@ -92,7 +92,7 @@ export function shellQuote(word: string): string {
  * (locally or by the remote user's shell). `receive` checks both zstd's and btrfs receive's
  * exit status (POSIX sh has no pipefail: zstd's status comes back through fd 3).
  */
-export const REPLICA_SCRIPT = [
+const REPLICA_SCRIPT = [
   'op=$1; dir=$2; name=$3',
   'case "$op" in',
   // Creates the replica's directories on first use; refuses (exit 3, nothing created) a

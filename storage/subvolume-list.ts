@@ -9,7 +9,7 @@ export interface Subvolume {
   readOnly: boolean;
 }
 
-export const SNAPSHOT_NAME = /^block-(\d+)-([0-9a-f]{8})$/;
+const SNAPSHOT_NAME = /^block-(\d+)-([0-9a-f]{8})$/;
 const FIELD = /^\s*(UUID|Received UUID|Flags):\s*(.*?)\s*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -71,13 +71,14 @@ export class Pseudonymizer {
 export class Privacy {
   readonly mode: PrivacyMode;
   #pseudonymizer: Pseudonymizer | null;
-  readonly #cacheLimit: number;
+  /** Passed on to each Pseudonymizer (undefined: its default). */
+  readonly #cacheLimit: number | undefined;
 
   constructor(mode: PrivacyMode, key: Uint8Array | null, cacheLimit?: number) {
     if (!PRIVACY_MODES.includes(mode)) throw new Error(`privacy mode must be one of ${PRIVACY_MODES.join(', ')}; got ${String(mode)}`);
     if (mode === 'pseudonymize' && !key) throw new Error('pseudonymize mode needs a key');
     this.mode = mode;
-    this.#cacheLimit = cacheLimit ?? 65536;
+    this.#cacheLimit = cacheLimit;
     this.#pseudonymizer = mode === 'pseudonymize' ? new Pseudonymizer(key!, this.#cacheLimit) : null;
   }
 

@@ -36,14 +36,17 @@ test('ghostbridge run serves the API and keeps the vector index up to the log: c
   await until(async () => (await status()).switches.length === 1, 20_000, 'the switch to be up');
   sw.packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(40000, 443)));
   sw.packetIn(2, ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(443, 40000)));
+  // The policy counts the entry as soon as it decides on it, before its flow.start is
+  // appended: the wait is for the log's last event to be that flow.start, and indexed.
+  const recentStart = async () => ((await (await fetch(`${base}/flows/recent?limit=1`)).json()) as any).events[0];
   const live = await until(async () => {
+    const last = await recentStart();
     const st = await status();
-    return st.switches[0]?.flows === 1 && st.index.watermark === st.log.written_seq && st;
+    return st.switches[0]?.flows === 1 && last?.event.action === 'flow.start' && last.seq === st.log.written_seq && st.index.watermark === st.log.written_seq && st;
   }, 20_000, 'the flow to be installed, logged and indexed');
   t.is(live.switches[0].datapath_id, '0000000000000077');
   const flows = (await (await fetch(`${base}/flows`)).json()) as any;
-  const recent = (await (await fetch(`${base}/flows/recent?limit=1`)).json()) as any;
-  const start = recent.events[0];
+  const start = await recentStart();
   t.like(start, { event: { action: 'flow.start' }, ghostbridge: { flow: { id: flows.switches[0].flows[0] } } });
   t.is(start.seq, live.log.written_seq);
   const like = (await (await fetch(`${base}/similar?seq=${start.seq}&k=3`)).json()) as any;

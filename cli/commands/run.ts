@@ -5,9 +5,9 @@ import type { CommandModule } from 'yargs';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
-import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api } from '../../controller/index.ts';
-import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FlowFact, type PrivacyMode } from '../../pipeline/index.ts';
-import { initData, isInside, LogFailedError, openEventLog, type Durability, type IndexBackend } from '../../storage/index.ts';
+import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api, type Indexing } from '../../controller/index.ts';
+import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FactConsumer, type Pipeline, type PrivacyMode } from '../../pipeline/index.ts';
+import { initData, isInside, LogFailedError, openEventLog, type Durability, type EventLog, type IndexBackend } from '../../storage/index.ts';
 
 interface Args {
   data: string;
@@ -127,17 +127,7 @@ export const runCommand: CommandModule<object, Args> = {
       listen,
       tls,
       log,
-      consumer: {
-        async consume(facts: FlowFact[]) {
-          const out = await pipeline.process(facts);
-          if (out.length === 0) return;
-          const { firstSeq } = await events.append(out.map((o) => o.event)).catch((err: Error) => {
-            if (err instanceof LogFailedError) fail(err);
-            throw err;
-          });
-          indexing?.feed.offer(firstSeq, out.map((o) => o.vector)); // returns at once
-        },
-      },
+      consumer: recordFacts(pipeline, events, indexing, fail),
       session: {
         policy: { ...DEFAULT_POLICY, idleTimeout: args['idle-timeout'], hardTimeout: args['hard-timeout'] },
         statsIntervalMs: args['stats-interval'] * 1000,
@@ -179,6 +169,25 @@ export const runCommand: CommandModule<object, Args> = {
     if (failure) process.exitCode = 1;
   },
 };
+
+/**
+ * The controller's fact consumer: facts become events, appended to the log before the
+ * session forwards anything; their vectors go to the index off that path. A failed log
+ * stops run (`fail`).
+ */
+function recordFacts(pipeline: Pipeline, events: EventLog, indexing: Indexing | undefined, fail: (err: Error) => void): FactConsumer {
+  return {
+    async consume(facts) {
+      const out = await pipeline.process(facts);
+      if (out.length === 0) return;
+      const { firstSeq } = await events.append(out.map((o) => o.event)).catch((err: Error) => {
+        if (err instanceof LogFailedError) fail(err);
+        throw err;
+      });
+      indexing?.feed.offer(firstSeq, out.map((o) => o.vector)); // returns at once
+    },
+  };
+}
 
 function readTls(args: Args) {
   const files = { key: args['tls-key'], cert: args['tls-cert'], ca: args['tls-ca'] };

@@ -192,19 +192,16 @@ export class EventLog {
     const firstSeq = this.#nextSeq;
     let seq = firstSeq;
     let prev = this.#tip;
-    let end = this.#end;
     const pending = this.#pending;
+    const base = this.#end - pending.length; // the file offset of pending's first byte
     for (let i = 0; i < jsons.length; i++, seq++) {
-      const before = pending.length;
-      const hash = pending.append(seq, prev, jsons[i]);
-      this.#index.note(seq, end, (events[i] as Record<string, unknown>)['@timestamp']);
-      this.#frontier.push(hash);
-      end += pending.length - before;
-      prev = hash;
+      this.#index.note(seq, base + pending.length, (events[i] as Record<string, unknown>)['@timestamp']);
+      prev = pending.append(seq, prev, jsons[i]);
+      this.#frontier.push(prev);
     }
     this.#tip = prev;
     this.#nextSeq = seq;
-    this.#end = end;
+    this.#end = base + pending.length;
     const result = new Promise<AppendResult>((resolve, reject) => {
       this.#waiters.push({ firstSeq, lastSeq: seq - 1, resolve, reject });
     });

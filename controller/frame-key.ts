@@ -14,7 +14,7 @@ export interface FrameKey {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-export function macAt(b: Uint8Array, o: number): string {
+function macAt(b: Uint8Array, o: number): string {
   return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
 }
 

@@ -6,11 +6,11 @@
 // (forwarding or full, default forwarding), GB_BENCH_DEPTH (outstanding per switch).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmulatedSwitch, percentileUs } from './ofgen.ts';
+import { freePort } from '../test/controller/child.ts';
 
 const SWITCHES = 16;
 const SECONDS = Number(process.env.GB_BENCH_SECONDS ?? 10);
@@ -19,14 +19,6 @@ const SOAK_MODE = process.env.GB_BENCH_SOAK_MODE === 'full' ? 'full' : 'forwardi
 const DEPTH = Number(process.env.GB_BENCH_DEPTH ?? 256);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {

@@ -2,6 +2,7 @@
 // frame: Ethernet (+ one 802.1Q tag), then IPv4/IPv6 with TCP, UDP or ICMP. Only what the
 // match needs; the pipeline does the full parse of the same bytes.
 import type { FlowKey } from '../pipeline/facts.ts';
+import { ipv4ToText, ipv6ToText, macToText } from '../openflow/index.ts';
 
 export interface FrameKey {
   /** Flow-entry key; fields missing were not in the frame. */
@@ -10,26 +11,6 @@ export interface FrameKey {
   dstGroup: boolean;
   /** Group bit of the source MAC: not a host address, never learned. */
   srcGroup: boolean;
-}
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-function macAt(b: Uint8Array, o: number): string {
-  return `${HEX[b[o]]}:${HEX[b[o + 1]]}:${HEX[b[o + 2]]}:${HEX[b[o + 3]]}:${HEX[b[o + 4]]}:${HEX[b[o + 5]]}`;
-}
-
-function ipv4At(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
-}
-
-/**
- * RFC 5952 text (lower case, no leading zeros, the first longest run of zero groups as
- * "::"): the WHATWG URL host serializer writes IPv6 exactly so.
- */
-export function ipv6At(b: Uint8Array, o: number): string {
-  let full = '';
-  for (let i = 0; i < 16; i += 2) full += (i ? ':' : '') + ((b[o + i] << 8) | b[o + i + 1]).toString(16);
-  return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
 
 const ETH_VLAN = 0x8100;
@@ -43,7 +24,7 @@ const ICMPV6 = 58;
 /** The key of a frame that arrived on `inPort`; null when shorter than an Ethernet header. */
 export function frameKey(b: Uint8Array, inPort: number): FrameKey | null {
   if (b.length < 14) return null;
-  const key: FlowKey = { inPort, ethDst: macAt(b, 0), ethSrc: macAt(b, 6) };
+  const key: FlowKey = { inPort, ethDst: macToText(b, 0), ethSrc: macToText(b, 6) };
   const out: FrameKey = { key, dstGroup: (b[0] & 1) === 1, srcGroup: (b[6] & 1) === 1 };
   let type = (b[12] << 8) | b[13];
   let o = 14;
@@ -60,16 +41,16 @@ export function frameKey(b: Uint8Array, inPort: number): FrameKey | null {
     // A fragment's ports are not all there: such packets get an L2 entry, like "the rest".
     if (fragment || ihl < 20) return out;
     key.ipProto = b[o + 9];
-    key.ipSrc = ipv4At(b, o + 12);
-    key.ipDst = ipv4At(b, o + 16);
+    key.ipSrc = ipv4ToText(b, o + 12);
+    key.ipDst = ipv4ToText(b, o + 16);
     transport(b, o + ihl, key, ICMP);
   } else if (type === ETH_IPV6 && b.length >= o + 40) {
     const next = b[o + 6];
     // Extension headers would need walking; those packets get an L2 entry.
     if (next !== TCP && next !== UDP && next !== ICMPV6) return out;
     key.ipProto = next;
-    key.ipSrc = ipv6At(b, o + 8);
-    key.ipDst = ipv6At(b, o + 24);
+    key.ipSrc = ipv6ToText(b, o + 8);
+    key.ipDst = ipv6ToText(b, o + 24);
     transport(b, o + 40, key, ICMPV6);
   }
   return out;

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { frameKey, ipv6At } from '../../controller/frame-key.ts';
+import { frameKey } from '../../controller/frame-key.ts';
+import { ipv6ToText } from '../../openflow/index.ts';
 import { flowIdOf, isOurFlowCookie } from '../../controller/flow-id.ts';
 import { keyToMatch, matchToKey } from '../../controller/match.ts';
 import { ipv4, tcp, udp, icmpEcho } from './frames.ts';
@@ -19,11 +20,11 @@ test('an IPv4 fragment and a truncated TCP header fall back to the L2 key', (t) 
 
 test('IPv6 addresses are written the RFC 5952 way', (t) => {
   const bytes = (groups: number[]) => Uint8Array.from(groups.flatMap((g) => [g >> 8, g & 0xff]));
-  t.is(ipv6At(bytes([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]), 0), '2001:db8::1');
-  t.is(ipv6At(bytes([0x2001, 0xdb8, 0, 1, 0, 0, 0, 1]), 0), '2001:db8:0:1::1');
-  t.is(ipv6At(bytes([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]), 0), '2001:db8:0:1:1:1:1:1', 'a single zero group is not compressed');
-  t.is(ipv6At(bytes([0, 0, 0, 0, 0, 0, 0, 0]), 0), '::');
-  t.is(ipv6At(bytes([0xfe80, 0, 0, 0, 0x200, 0, 0, 0]), 0), 'fe80::200:0:0:0', 'the first of two equal runs');
+  t.is(ipv6ToText(bytes([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]), 0), '2001:db8::1');
+  t.is(ipv6ToText(bytes([0x2001, 0xdb8, 0, 1, 0, 0, 0, 1]), 0), '2001:db8:0:1::1');
+  t.is(ipv6ToText(bytes([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1]), 0), '2001:db8:0:1:1:1:1:1', 'a single zero group is not compressed');
+  t.is(ipv6ToText(bytes([0, 0, 0, 0, 0, 0, 0, 0]), 0), '::');
+  t.is(ipv6ToText(bytes([0xfe80, 0, 0, 0, 0x200, 0, 0, 0]), 0), 'fe80::200:0:0:0', 'the first of two equal runs');
 });
 
 test('flow ids are deterministic, distinct per key, and carry our cookie tag', (t) => {

@@ -180,22 +180,57 @@ export class EventLog {
    * rejects the whole call and appends nothing.
    */
   append(events: object[]): Promise<AppendResult> {
-    if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
-    if (this.#closed) return Promise.reject(new Error('the event log is closed'));
     if (!Array.isArray(events) || events.length === 0) return Promise.reject(new TypeError('append needs a non-empty array of events'));
-    let jsons: string[];
+    const jsons: string[] = new Array(events.length);
+    const times: unknown[] = new Array(events.length);
     try {
-      jsons = events.map(eventJson);
+      for (let i = 0; i < events.length; i++) {
+        jsons[i] = eventJson(events[i]);
+        times[i] = (events[i] as Record<string, unknown>)['@timestamp'];
+      }
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.#appendJsons(jsons, times);
+  }
+
+  /**
+   * Appends events given as JSON text, for a caller that serialises events itself: each
+   * `jsons[i]` must be exactly what JSON.stringify gives for a plain object event without
+   * `seq`, `prev` or `hash` members (what `append` checks with eventJson), and
+   * `timestamps[i]` that event's `@timestamp` (for the sparse time index). The caller vouches
+   * for that: only cheap checks are made here (equal non-empty arrays, text that opens with
+   * `{`, ends with `}` and holds no newline, which would break the line framing). Text that
+   * breaks the contract (invalid JSON, a member named seq, prev or hash) is logged as given,
+   * hashed and chained, so `verify` passes, but readers would fail on or misread that line
+   * forever. For valid input the bytes written are the same as `append` of the equivalent
+   * objects.
+   */
+  appendJson(jsons: readonly string[], timestamps: readonly string[]): Promise<AppendResult> {
+    if (!Array.isArray(jsons) || jsons.length === 0) return Promise.reject(new TypeError('appendJson needs a non-empty array of event JSON texts'));
+    if (!Array.isArray(timestamps) || timestamps.length !== jsons.length) {
+      return Promise.reject(new TypeError(`appendJson needs one timestamp per event (${jsons.length} events)`));
+    }
+    for (let i = 0; i < jsons.length; i++) {
+      const j = jsons[i];
+      if (typeof j !== 'string' || j.charCodeAt(0) !== 0x7b || j.charCodeAt(j.length - 1) !== 0x7d || j.indexOf('\n') >= 0) {
+        return Promise.reject(new TypeError(`appendJson: event ${i} is not the JSON text of one object on one line`));
+      }
+    }
+    return this.#appendJsons(jsons, timestamps);
+  }
+
+  /** Encodes, chains and queues checked event JSON; `times` are the events' `@timestamp` values. */
+  #appendJsons(jsons: readonly string[], times: readonly unknown[]): Promise<AppendResult> {
+    if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
+    if (this.#closed) return Promise.reject(new Error('the event log is closed'));
     const firstSeq = this.#nextSeq;
     let seq = firstSeq;
     let prev = this.#tip;
     const pending = this.#pending;
     const base = this.#end - pending.length; // the file offset of pending's first byte
     for (let i = 0; i < jsons.length; i++, seq++) {
-      this.#index.note(seq, base + pending.length, (events[i] as Record<string, unknown>)['@timestamp']);
+      this.#index.note(seq, base + pending.length, times[i]);
       prev = pending.append(seq, prev, jsons[i]);
       this.#frontier.push(prev);
     }

@@ -11,6 +11,8 @@ import type { ParsedFrame } from './frame.ts';
 import { parseFrame, ETH_ARP, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from './frame.ts';
 import { communityId } from './community-id.ts';
 import { parseIP } from './address.ts';
+import { FEATURE_COUNT, writeEventColumns, writeFlowColumns } from './features.ts';
+import { flowEventJson, flowText, FLOW_TYPES, num, type FlowText } from './event-json.ts';
 
 const TRANSPORT_NAMES = new Map([[PROTO_ICMP, 'icmp'], [PROTO_TCP, 'tcp'], [PROTO_UDP, 'udp'], [PROTO_ICMPV6, 'ipv6-icmp'], [132, 'sctp'], [47, 'gre'], [50, 'esp']]);
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
@@ -26,6 +28,22 @@ interface LiveFlow {
   idText: string;
   /** What the flow's events show of its endpoints; kept for its later events. */
   shown?: ShownEndpoints;
+  /** Its events' unchanging parts as JSON text (encode); rebuilt when the key changes. */
+  text?: FlowText;
+  /** Its events' unchanging feature columns (encode). */
+  columns?: Float32Array;
+}
+
+/** A flow's state for one event: its live entry, or one made for a flow not (or no longer) known. */
+type FlowState = Pick<LiveFlow, 'tuple' | 'idText' | 'shown' | 'text' | 'columns'> & Partial<Pick<LiveFlow, 'startText' | 'firstPacket'>>;
+
+/** An event as encode() gives it. */
+export interface EncodedEvent {
+  /** JSON.stringify of the event build() makes for the same fact. */
+  json: string;
+  timestamp: string;
+  /** A flow event: its features were written (switch and port events get no vector). */
+  vectorized: boolean;
 }
 
 /** The endpoints' addresses as events show them, under the key that computed them (a rotation recomputes them). */
@@ -51,28 +69,20 @@ export class EventBuilder {
   build(fact: FlowFact): EcsEvent {
     switch (fact.kind) {
       case 'flow.start': {
-        const frame = parseFrame(fact.frame);
-        const tuple = flowTuple(fact.key, frame);
-        const firstPacket = describeFirstPacket(frame, fact.frameLength);
-        if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
-        const startText = isoTime(fact.time);
-        const live: LiveFlow = { startText, tuple, firstPacket, idText: idText(fact.flowId) };
-        this.#flows.set(fact.flowId, live);
-        const event = this.#flowEvent(fact, 'flow.start', ['start', 'connection'], live);
-        event.event.start = startText;
+        const live = this.#start(fact);
+        const event = this.#flowEvent(fact, 'flow.start', FLOW_TYPES['flow.start'], live);
+        event.event.start = live.startText;
         return event;
       }
       case 'flow.update':
       case 'flow.end': {
-        const live = this.#flows.get(fact.flowId);
-        if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
-        const type = fact.kind === 'flow.end' ? ['end', 'connection'] : ['info', 'connection'];
-        const event = this.#flowEvent(fact, fact.kind, type, live ?? { tuple: flowTuple(fact.key), idText: idText(fact.flowId) });
+        const flow = this.#known(fact);
+        const event = this.#flowEvent(fact, fact.kind, FLOW_TYPES[fact.kind], flow);
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
         // (Kept as text: the one-entry memo of isoTime would thrash between now and the start.)
-        event.event.start = live?.startText ?? isoTime(fact.time - durationNs / 1e6);
+        event.event.start = flow.startText ?? isoTime(fact.time - durationNs / 1e6);
         addCounters(event, fact.counters);
         if (fact.kind === 'flow.end') {
           event.event.end = event['@timestamp'];
@@ -105,12 +115,79 @@ export class EventBuilder {
     }
   }
 
-  #base(time: number, datapathId: bigint, action: EventAction, kind: 'event' | 'state', type: string[]): EcsEvent {
+  /**
+   * The event for a fact as JSON text, exactly JSON.stringify(build(fact)) with the same
+   * effect on the live-flow table; for a flow event its features (as writeFeatures gives them
+   * from that event) are written at features[at ...]. Flow events are not built as objects:
+   * what stays the same across a flow's events (endpoints, network, id, first packet) is
+   * serialized once per flow and each event adds its times and counters as text.
+   */
+  encode(fact: FlowFact, features: Float32Array | null, at: number): EncodedEvent {
+    if (fact.kind !== 'flow.start' && fact.kind !== 'flow.update' && fact.kind !== 'flow.end') {
+      const event = this.build(fact);
+      return { json: JSON.stringify(event), timestamp: event['@timestamp'], vectorized: false };
+    }
+    const flow: FlowState = fact.kind === 'flow.start' ? this.#start(fact) : this.#known(fact);
+    const timestamp = isoTime(fact.time);
+    const keyId = this.#privacy.keyId;
+    if (flow.text?.keyId !== keyId) {
+      const template = this.#flowEvent(fact, fact.kind, FLOW_TYPES[fact.kind], flow);
+      flow.text = flowText(template, keyId);
+      if (!flow.columns) {
+        flow.columns = new Float32Array(FEATURE_COUNT);
+        writeFlowColumns(flow.columns, 0, template.network, template.source!.port, template.destination!.port, template.ghostbridge.flow!.first_packet);
+      }
+    }
+    let packets: number | undefined;
+    let bytes: number | undefined;
+    let durationNs: number | undefined;
+    let json: string;
+    if (fact.kind === 'flow.start') {
+      json = flowEventJson(flow.text, timestamp, datapathIdText(fact.datapathId), fact.kind, `,"start":"${timestamp}"`, '', '');
+    } else {
+      durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
+      let eventTail = `,"duration":${num(durationNs)},"start":"${flow.startText ?? isoTime(fact.time - durationNs / 1e6)}"`;
+      let flowTail = '';
+      if (fact.kind === 'flow.end') {
+        eventTail += `,"end":"${timestamp}"` + (fact.reason === undefined ? '' : `,"reason":${JSON.stringify(fact.reason)}`);
+        flowTail = `,"idle_timeout":${num(fact.idleTimeout)},"hard_timeout":${num(fact.hardTimeout)}`;
+      }
+      // OpenFlow counts one direction: source and network carry the same counters.
+      if (fact.counters.packets !== null) packets = Number(fact.counters.packets);
+      if (fact.counters.bytes !== null) bytes = Number(fact.counters.bytes);
+      const counters = packets === undefined ? (bytes === undefined ? '' : `"bytes":${bytes}`) : bytes === undefined ? `"packets":${packets}` : `"packets":${packets},"bytes":${bytes}`;
+      json = flowEventJson(flow.text, timestamp, datapathIdText(fact.datapathId), fact.kind, eventTail, flowTail, counters);
+    }
+    if (features) {
+      features.set(flow.columns!, at);
+      // The time Date.parse reads back from the timestamp (whole ms; + 0 turns -0 into 0).
+      writeEventColumns(features, at, fact.kind, packets, bytes, durationNs, Math.trunc(fact.time) + 0, flow.firstPacket?.length);
+    }
+    return { json, timestamp, vectorized: true };
+  }
+
+  /** Registers a new live flow (the oldest is forgotten beyond the limit). */
+  #start(fact: Extract<FlowFact, { kind: 'flow.start' }>): LiveFlow {
+    const frame = parseFrame(fact.frame);
+    if (this.#flows.size >= this.#flowLimit) this.#flows.delete(this.#flows.keys().next().value!);
+    const live: LiveFlow = { startText: isoTime(fact.time), tuple: flowTuple(fact.key, frame), firstPacket: describeFirstPacket(frame, fact.frameLength), idText: idText(fact.flowId) };
+    this.#flows.set(fact.flowId, live);
+    return live;
+  }
+
+  /** The live flow an update or end belongs to (an end forgets it), or one from the fact's key alone. */
+  #known(fact: Extract<FlowFact, { kind: 'flow.update' | 'flow.end' }>): FlowState {
+    const live = this.#flows.get(fact.flowId);
+    if (fact.kind === 'flow.end') this.#flows.delete(fact.flowId);
+    return live ?? { tuple: flowTuple(fact.key), idText: idText(fact.flowId) };
+  }
+
+  #base(time: number, datapathId: bigint, action: EventAction, kind: 'event' | 'state', type: readonly string[]): EcsEvent {
     const keyId = this.#privacy.keyId;
     return {
       '@timestamp': isoTime(time),
       ecs: { version: ECS_VERSION },
-      event: { kind, category: ['network'], type, action, dataset: action.startsWith('flow.') ? 'ghostbridge.flow' : 'ghostbridge.switch' },
+      event: { kind, category: ['network'], type: [...type], action, dataset: action.startsWith('flow.') ? 'ghostbridge.flow' : 'ghostbridge.switch' },
       ghostbridge: {
         datapath_id: datapathIdText(datapathId),
         privacy: keyId === null ? { mode: this.#privacy.mode } : { mode: this.#privacy.mode, key_id: keyId },
@@ -118,12 +195,7 @@ export class EventBuilder {
     };
   }
 
-  #flowEvent(
-    fact: FlowFact & { flowId: bigint },
-    action: EventAction,
-    type: string[],
-    flow: Pick<LiveFlow, 'tuple' | 'idText' | 'shown'> & { firstPacket?: FirstPacket },
-  ): EcsEvent {
+  #flowEvent(fact: FlowFact & { flowId: bigint }, action: EventAction, type: readonly string[], flow: FlowState): EcsEvent {
     const { tuple: t, firstPacket } = flow;
     const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
     event.observer = { ingress: { interface: { id: String(t.inPort) } } };

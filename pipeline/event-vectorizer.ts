@@ -40,6 +40,11 @@ export interface EventVectorizer {
   readonly dimension: number;
   /** One result per event, in order. */
   vectorize(events: readonly EcsEvent[]): Promise<Vectorized[]>;
+  /**
+   * The vectors (rows × dimension) of feature rows as writeFeatures gives them (the array is
+   * overwritten), without the anomaly scores where the engine can skip computing them.
+   */
+  embed(features: Float32Array, rows: number): Promise<Float32Array>;
   close(): Promise<void>;
 }
 
@@ -74,7 +79,8 @@ export async function createVectorizer(options: VectorizerOptions = {}): Promise
   const { files, id } = await resolveModel(options, log);
   const kind = options.engine ?? 'exact';
   const engine = await createEngine(files, kind);
-  const batcher = new MicroBatcher(engine, { ...DEFAULT_BATCH_LIMITS[kind], ...options.batch });
+  const limits = { ...DEFAULT_BATCH_LIMITS[kind], ...options.batch };
+  const batcher = new MicroBatcher(engine, limits);
   const d = engine.dimension;
   return {
     modelId: id,
@@ -90,6 +96,11 @@ export async function createVectorizer(options: VectorizerOptions = {}): Promise
         results[i] = { vector: vectors.slice(r * d, (r + 1) * d), anomaly: anomalies[r]! };
       });
       return results;
+    },
+    async embed(features, rows) {
+      // With no wait for other callers there is nothing to batch: the engine is called as is.
+      if (engine.embed && limits.maxWaitMs === 0) return engine.embed(features, rows);
+      return (await batcher.run(features, rows)).vectors;
     },
     async close() {
       batcher.drain();

@@ -31,12 +31,23 @@ function portClass(out: Float32Array, at: number, column: number, port: number |
   out[at + column + (port < 1024 ? 0 : port < 49152 ? 1 : 2)] = 1;
 }
 
+type FirstPacket = NonNullable<NonNullable<EcsEvent['ghostbridge']['flow']>['first_packet']>;
+type Network = EcsEvent['network'];
+
 /** Writes the event's FEATURE_COUNT features into out[at ...]. */
 export function writeFeatures(event: EcsEvent, out: Float32Array, at: number): void {
   out.fill(0, at, at + FEATURE_COUNT);
-  const action = event.event.action;
-  out[at + (action === 'flow.start' ? 0 : action === 'flow.update' ? 1 : 2)] = 1;
   const net = event.network;
+  const first = event.ghostbridge.flow?.first_packet;
+  writeFlowColumns(out, at, net, event.source?.port, event.destination?.port, first);
+  writeEventColumns(out, at, event.event.action, net?.packets, net?.bytes, event.event.duration, Date.parse(event['@timestamp']), first?.length);
+}
+
+/**
+ * The columns that are the same for every event of a flow (what it carries, its ports, its
+ * first packet), into zeroed out[at ...]. The pipeline computes them once per flow.
+ */
+export function writeFlowColumns(out: Float32Array, at: number, net: Network, srcPort: number | undefined, dstPort: number | undefined, first: FirstPacket | undefined): void {
   const transport = net?.transport;
   if (transport === 'tcp') out[at + 3] = 1;
   else if (transport === 'udp') out[at + 4] = 1;
@@ -45,9 +56,8 @@ export function writeFeatures(event: EcsEvent, out: Float32Array, at: number): v
   else if (net?.protocol === 'arp') out[at + 7] = 1;
   else out[at + 8] = 1;
   if (net?.type === 'ipv6') out[at + 9] = 1;
-  portClass(out, at, 10, event.source?.port);
-  portClass(out, at, 13, event.destination?.port);
-  const first = event.ghostbridge.flow?.first_packet;
+  portClass(out, at, 10, srcPort);
+  portClass(out, at, 13, dstPort);
   if (first) {
     out[at + 16] = Math.log1p(first.length);
     out[at + 17] = first.ttl ?? 0;
@@ -57,16 +67,29 @@ export function writeFeatures(event: EcsEvent, out: Float32Array, at: number): v
     }
     if (first.fragment) out[at + 31] = 1;
   }
+}
+
+/**
+ * The columns that differ between a flow's events (which event, its counters, duration and
+ * time), over what writeFlowColumns wrote: every one of them is assigned, none added to.
+ */
+export function writeEventColumns(
+  out: Float32Array, at: number, action: EcsEvent['event']['action'], netPackets: number | undefined, netBytes: number | undefined,
+  durationNs: number | undefined, timeMs: number, firstLength: number | undefined,
+): void {
+  out[at] = action === 'flow.start' ? 1 : 0;
+  out[at + 1] = action === 'flow.update' ? 1 : 0;
+  out[at + 2] = action !== 'flow.start' && action !== 'flow.update' ? 1 : 0;
   // A start event has seen one packet; later events carry the switch's counters.
-  const packets = net?.packets ?? (action === 'flow.start' ? 1 : 0);
-  const bytes = net?.bytes ?? (action === 'flow.start' ? (first?.length ?? 0) : 0);
-  const seconds = (event.event.duration ?? 0) / 1e9;
+  const packets = netPackets ?? (action === 'flow.start' ? 1 : 0);
+  const bytes = netBytes ?? (action === 'flow.start' ? (firstLength ?? 0) : 0);
+  const seconds = (durationNs ?? 0) / 1e9;
   out[at + 24] = Math.log1p(packets);
   out[at + 25] = Math.log1p(bytes);
   out[at + 26] = Math.log1p(packets > 0 ? bytes / packets : 0);
   out[at + 27] = Math.log1p(seconds > 0 ? packets / seconds : 0);
   out[at + 28] = Math.log1p(seconds);
-  const dayFraction = (Date.parse(event['@timestamp']) % DAY_MS) / DAY_MS;
+  const dayFraction = (timeMs % DAY_MS) / DAY_MS;
   out[at + 29] = Math.sin(2 * Math.PI * dayFraction);
   out[at + 30] = Math.cos(2 * Math.PI * dayFraction);
 }

@@ -1,6 +1,6 @@
 // Public surface of pipeline/. Other folders import from here only.
 export type { FlowFact, FlowKey, FlowCounters, FlowEndReason, FlowId, PortInfo, FactConsumer } from './facts.ts';
-export type { Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
+export type { Pipeline, PipelineOptions, PipelineOutput, EncodedEvents } from './pipeline.ts';
 export { createPipeline, modelDirOf, defaultKeyFile } from './pipeline.ts';
 export type { EventVectorizer, VectorizerOptions, Vectorized } from './event-vectorizer.ts';
 export { createVectorizer, DEFAULT_MODEL_DIR } from './event-vectorizer.ts';

@@ -8,6 +8,7 @@ import { Privacy } from './privacy.ts';
 import { loadOrCreateKeyFile, readKeyFile } from './key-file.ts';
 import type { VectorizerOptions } from './event-vectorizer.ts';
 import { createVectorizer } from './event-vectorizer.ts';
+import { FEATURE_COUNT } from './features.ts';
 
 export interface PipelineOptions extends VectorizerOptions {
   /** 'pseudonymize' (default), 'raw' or 'drop'. */
@@ -33,8 +34,24 @@ export interface PipelineOutput {
   anomaly: number | null;
 }
 
+/** A batch of events as the log and the index take them (no anomaly scores). */
+export interface EncodedEvents {
+  /** Each event as JSON.stringify would write it (what EventLog.appendJson takes). */
+  jsons: string[];
+  /** Each event's @timestamp. */
+  timestamps: string[];
+  /** Each event's vector, as process() gives it; null for events that are not flows (or vectorize: false). */
+  vectors: (Float32Array | null)[];
+}
+
 export interface Pipeline {
   process(facts: FlowFact[]): Promise<PipelineOutput[]>;
+  /**
+   * The same events and vectors as process(), as JSON text ready for the log: flow events
+   * are written as text directly instead of built as objects, and only the vectors are
+   * computed (no anomaly scores). For `ghostbridge run`'s hot path.
+   */
+  encode(facts: FlowFact[]): Promise<EncodedEvents>;
   /** The content-addressed id of the model in use (null without vectors). */
   readonly modelId: string | null;
   readonly dimension: number | null;
@@ -76,6 +93,27 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
       const events = facts.map((fact) => builder.build(fact));
       const vectors = vectorizer ? await vectorizer.vectorize(events) : null;
       return events.map((event, i) => ({ event, vector: vectors?.[i]!.vector ?? null, anomaly: vectors?.[i]!.anomaly ?? null }));
+    },
+    async encode(facts) {
+      if (closed) throw new Error('the pipeline is closed');
+      const n = facts.length;
+      const jsons = new Array<string>(n);
+      const timestamps = new Array<string>(n);
+      const vectors = new Array<Float32Array | null>(n).fill(null);
+      const features = vectorizer ? new Float32Array(n * FEATURE_COUNT) : null;
+      const rows: number[] = []; // the event each feature row belongs to
+      for (let i = 0; i < n; i++) {
+        const e = builder.encode(facts[i]!, features, rows.length * FEATURE_COUNT);
+        jsons[i] = e.json;
+        timestamps[i] = e.timestamp;
+        if (e.vectorized) rows.push(i);
+      }
+      if (vectorizer && rows.length > 0) {
+        const all = await vectorizer.embed(features!, rows.length);
+        const d = vectorizer.dimension;
+        for (let r = 0; r < rows.length; r++) vectors[rows[r]!] = all.subarray(r * d, (r + 1) * d);
+      }
+      return { jsons, timestamps, vectors };
     },
     async rotateKey(newKey) {
       const next = newKey ?? (options.keyFile ? await readKeyFile(options.keyFile) : null);

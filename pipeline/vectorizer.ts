@@ -10,6 +10,8 @@ export interface Engine {
   readonly dimension: number;
   /** features: rows × FEATURE_COUNT raw features (may be overwritten). Returns arrays of its own, never reused. */
   forward(features: Float32Array, rows: number): ForwardResult | Promise<ForwardResult>;
+  /** forward()'s vectors alone, where the engine can skip the rest (the exact engine). */
+  embed?(features: Float32Array, rows: number): Float32Array;
 }
 
 export interface BatchLimits {

@@ -178,13 +178,14 @@ export const runCommand: CommandModule<object, Args> = {
 function recordFacts(pipeline: Pipeline, events: EventLog, indexing: Indexing | undefined, fail: (err: Error) => void): FactConsumer {
   return {
     async consume(facts) {
-      const out = await pipeline.process(facts);
-      if (out.length === 0) return;
-      const { firstSeq } = await events.append(out.map((o) => o.event)).catch((err: Error) => {
+      // Events as JSON text straight from the pipeline: the log does not serialize them again.
+      const { jsons, timestamps, vectors } = await pipeline.encode(facts);
+      if (jsons.length === 0) return;
+      const { firstSeq } = await events.appendJson(jsons, timestamps).catch((err: Error) => {
         if (err instanceof LogFailedError) fail(err);
         throw err;
       });
-      indexing?.feed.offer(firstSeq, out.map((o) => o.vector)); // returns at once
+      indexing?.feed.offer(firstSeq, vectors); // returns at once
     },
   };
 }

@@ -1,0 +1,104 @@
+// Pipeline.encode (events written as JSON text, vectors without anomaly scores; what
+// `ghostbridge run` logs) against process() + JSON.stringify, the general path: the same
+// text byte for byte, the same timestamps, the same vectors bit for bit, over generated
+// traffic and the cases the fast path treats specially.
+import test from 'ava';
+import { createPipeline, type FlowFact } from '../../pipeline/index.ts';
+import { generateTraffic } from '../../pipeline/traffic-generator.ts';
+import { ethernet, ipv4, udp, ETH_IPV4, PROTO_UDP } from '../../pipeline/frame-builder.ts';
+import { assertValidEvents } from './schema.ts';
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
+const OTHER_KEY = new Uint8Array(32).fill(9);
+const dp = 0x1234n;
+const t0 = Date.UTC(2026, 10, 25, 13, 0, 0);
+
+type Step = FlowFact | { rotate: Uint8Array };
+
+/** Runs the same steps through two fresh pipelines, one with process(), one with encode(), and compares. */
+async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' | 'raw' | 'drop', steps: Step[], options: { flowTableLimit?: number; batch?: number } = {}) {
+  const general = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, log: () => {} });
+  const fast = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, log: () => {} });
+  const jsons: string[] = [];
+  let compared = 0;
+  let differ = 0;
+  const flush = async (facts: FlowFact[]) => {
+    const expected = await general.process(facts);
+    const got = await fast.encode(facts);
+    t.is(got.jsons.length, facts.length);
+    expected.forEach((o, i) => {
+      const v = o.vector;
+      const w = got.vectors[i] ?? null;
+      const sameVector = v === null ? w === null : w !== null && Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+      if (JSON.stringify(o.event) !== got.jsons[i] || o.event['@timestamp'] !== got.timestamps[i] || !sameVector) {
+        if (differ++ < 3) t.fail(`event ${compared + i} differs:\n${JSON.stringify(o.event)}\n${got.jsons[i]}\nvector ${v} / ${w}`);
+      }
+    });
+    compared += facts.length;
+    jsons.push(...got.jsons);
+  };
+  const size = options.batch ?? 64;
+  let batch: FlowFact[] = [];
+  for (const step of steps) {
+    if ('rotate' in step) {
+      await flush(batch);
+      batch = [];
+      await general.rotateKey(step.rotate);
+      await fast.rotateKey(step.rotate);
+      continue;
+    }
+    batch.push(step);
+    if (batch.length === size) {
+      await flush(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await flush(batch);
+  t.is(differ, 0, `${differ} of ${compared} events differ`);
+  assertValidEvents(t, jsons.map((j) => JSON.parse(j)));
+  await general.close();
+  await fast.close();
+}
+
+for (const privacy of ['pseudonymize', 'raw', 'drop'] as const) {
+  test(`${privacy}: encode writes process()'s events and vectors, byte for byte, over generated traffic`, async (t) => {
+    const traffic = [...generateTraffic({ seed: 31, flows: 1500 }), ...generateTraffic({ seed: 32, flows: 300, scan: true, datapathId: 7n })];
+    await same(t, privacy, traffic.sort((a, b) => a.time - b.time));
+  });
+}
+
+test('encode: ends of unknown flows, unknown counters, odd numbers, switch events, a key rotated mid-flow, a full flow table', async (t) => {
+  const frame = ethernet({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b', type: ETH_IPV4, vlans: [5, 6] }, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: PROTO_UDP, ttl: 3 }, udp({ srcPort: 5353, dstPort: 5353 })));
+  const key = { inPort: 2, ethSrc: '02:00:00:00:00:0a', ethDst: '02:00:00:00:00:0b', ethType: ETH_IPV4, ipSrc: '10.9.0.1', ipDst: '10.9.0.2', ipProto: 17, srcPort: 5353, dstPort: 5353 };
+  const start = (flowId: bigint, time: number): FlowFact => ({ kind: 'flow.start', time, datapathId: dp, flowId, key, frame, frameLength: 1514 });
+  const end = (flowId: bigint, time: number, extra: Partial<Extract<FlowFact, { kind: 'flow.end' }>> = {}): FlowFact => ({
+    kind: 'flow.end', time, datapathId: dp, flowId, key, counters: { packets: 3n, bytes: 900n }, durationSeconds: 1.5, reason: 'idle-timeout', idleTimeout: 10, hardTimeout: 0, ...extra,
+  });
+  const steps: Step[] = [
+    { kind: 'switch.up', time: t0, datapathId: dp, address: '10.0.0.1:6653', ports: [{ portNo: 1, name: 'p"1\\', hwAddr: '02:00:00:00:00:01', linkUp: true, adminUp: false }] },
+    start(1n, t0 + 1),
+    { kind: 'flow.update', time: t0 + 2, datapathId: dp, flowId: 1n, key, counters: { packets: null, bytes: 10n }, durationSeconds: 0 },
+    { kind: 'flow.update', time: t0 + 3, datapathId: dp, flowId: 1n, key, counters: { packets: 2n, bytes: null }, durationSeconds: 1e-10 },
+    { rotate: OTHER_KEY },
+    end(1n, t0 + 4, { counters: { packets: null, bytes: null }, reason: 'hard-timeout', hardTimeout: 4 }),
+    end(1n, t0 + 5), // the same flow again: no longer known
+    end(2n, t0 + 6_000, { key: { inPort: 7, ethType: 0x86dd, ipSrc: 'fd00::1', ipDst: 'fd00::2', ipProto: 58, icmpType: 128, icmpCode: 0 } }),
+    end(3n, t0 + 7, { key: { inPort: 1, ethSrc: '02:00:00:00:00:0c', ethDst: 'ff:ff:ff:ff:ff:ff' }, counters: { packets: 2n ** 64n - 2n, bytes: 0n } }),
+    { kind: 'port.status', time: t0 + 8, datapathId: dp, reason: 'delete', port: { portNo: 1, name: 'eth1', hwAddr: '02:00:00:00:00:01', linkUp: false, adminUp: false } },
+    // A flow table of 2: flow 4 is forgotten when 6 starts, so its end is built from the key.
+    start(4n, t0 + 9), start(5n, t0 + 10), start(6n, t0 + 11), end(4n, t0 + 12), end(5n, t0 + 13), end(6n, t0 + 14, { durationSeconds: 3600.123456789 }),
+    { kind: 'switch.down', time: t0 + 15, datapathId: dp, reason: 'echo timeout' },
+  ];
+  for (const privacy of ['pseudonymize', 'raw', 'drop'] as const) {
+    await same(t, privacy, privacy === 'pseudonymize' ? steps : steps.filter((s) => !('rotate' in s)), { flowTableLimit: 2, batch: 3 });
+  }
+});
+
+test('encode without vectors gives no vectors and the same events', async (t) => {
+  const facts = generateTraffic({ seed: 33, flows: 50 });
+  const general = await createPipeline({ key: KEY, vectorize: false });
+  const fast = await createPipeline({ key: KEY, vectorize: false });
+  const got = await fast.encode(facts);
+  t.deepEqual(got.jsons, (await general.process(facts)).map((o) => JSON.stringify(o.event)));
+  t.true(got.vectors.every((v) => v === null));
+});

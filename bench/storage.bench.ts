@@ -120,12 +120,16 @@ function grow(dir: string, from: Tip, upTo: number): Tip {
   return { seq, tip, offset, header };
 }
 
+/** Which parts run (GB_BENCH_STORAGE=append,cut,verify; verify needs cut) and the cut sizes. */
+const PARTS = new Set((process.env.GB_BENCH_STORAGE ?? 'append,cut,verify').split(','));
+const SIZES = (process.env.GB_BENCH_CUT_SIZES ?? '100000,1000000,10000000').split(',').map(Number);
+
 async function main() {
   const scratch = mountScratch();
   const rows: string[][] = [];
   try {
     // 1. Append throughput.
-    for (const [durability, total, batch, producers] of [
+    if (PARTS.has('append')) for (const [durability, total, batch, producers] of [
       ['batch', 1_000_000, 100, 8],
       ['batch', 1_000_000, 100, 32],
       ['batch', 300_000, 1, 2000],
@@ -143,10 +147,11 @@ async function main() {
     }
 
     // 2. Cut time as the log grows.
-    const dir = join(scratch.root, 'cuts');
+    if (!PARTS.has('cut')) return;
+    const dir = join(scratch.root, `cuts-${process.pid}`);
     await initData({ dir, btrfs: true });
     let state: Tip = { seq: 0, tip: '0'.repeat(64), offset: 0, header: null };
-    for (const size of [100_000, 1_000_000, 10_000_000]) {
+    for (const size of SIZES) {
       const t0 = performance.now();
       state = grow(dir, state, size);
       const built = (performance.now() - t0) / 1000;
@@ -178,7 +183,7 @@ async function main() {
     // 3. verify throughput over the 10^7-event log (in the page cache: this is CPU speed),
     // on this thread and on one worker thread per CPU.
     // CPU time (all threads) says what one core does, whatever else the machine is running.
-    for (const threads of [1, availableParallelism()]) {
+    if (PARTS.has('verify')) for (const threads of [1, availableParallelism()]) {
       const c0 = process.cpuUsage();
       const v0 = performance.now();
       const report = await verify(dir, { threads });
@@ -192,9 +197,9 @@ async function main() {
     }
   } finally {
     scratch.cleanup();
+    console.log('\n| measurement | result |\n|---|---|');
+    for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
   }
-  console.log('\n| measurement | result |\n|---|---|');
-  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
 }
 
 await main();

@@ -168,6 +168,33 @@ export function frameLine(buf: Buffer, start: number, end: number): LineFrame | 
   };
 }
 
+/**
+ * The fast path of checking a line, for walks over the whole log: whether buf[start, end)
+ * (end at its newline) is framed as the writer makes it, with seq `seq`, prev `prev` (not
+ * checked when null) and a hash that matches its body. Returns that hash, or null when any
+ * of it fails — then frameLine and bodyHash tell what. Framing and seq are checked as bytes
+ * at fixed offsets, without parsing the JSON.
+ */
+export function checkedLineHash(buf: Buffer, start: number, end: number, seq: number, prev: string | null): string | null {
+  if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return null;
+  if (!holds(buf, start, SEQ_BYTES)) return null;
+  let i = start + SEQ_BYTES.length;
+  const digitsStart = i;
+  let n = 0;
+  for (let c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) n = n * 10 + (c - 0x30);
+  if (n !== seq || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1) || i === digitsStart) return null;
+  if (!holds(buf, i, PREV_BYTES)) return null;
+  const prevStart = i + PREV_BYTES.length;
+  if (buf[prevStart + 64] !== 0x22) return null;
+  // Short strings compared with === beat a charCodeAt loop: crypto's hex strings are slow to index.
+  if (prev !== null && buf.toString('latin1', prevStart, prevStart + 64) !== prev) return null;
+  const bodyEnd = end - TAIL_LENGTH;
+  if (bodyEnd < prevStart + 65 || !holds(buf, bodyEnd, HASH_BYTES) || buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return null;
+  const h = bodyHash(buf, start, bodyEnd);
+  const stored = bodyEnd + HASH_BYTES.length;
+  return buf.toString('latin1', stored, stored + 64) === h ? h : null;
+}
+
 const LEAF_PREFIX = Buffer.alloc(1);
 
 /**

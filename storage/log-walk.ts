@@ -4,7 +4,7 @@
 // before it claims; verify runs ranges in order or in parallel and takes the first problem.
 import { closeSync, openSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { bodyHash, frameLine, GENESIS } from './line.ts';
+import { bodyHash, checkedLineHash, frameLine, GENESIS } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { headerSealProblem, type BlockHeader } from './block-header.ts';
@@ -51,6 +51,16 @@ function headerProblem(h: BlockHeader, i: number, prev: BlockHeader | null, key:
   return null;
 }
 
+/** What is wrong with a line that checkedLineHash refused, in words. */
+function lineFault(buf: Buffer, s: number, e: number, seq: number, prev: string): string {
+  const f = frameLine(buf, s, e);
+  if (!f) return 'the line is not a log line (framing broken)';
+  if (f.seq !== seq) return `found seq ${f.seq} where seq ${seq} belongs${f.seq > seq ? ` (seq ${seq} is missing or moved)` : ''}`;
+  if (f.prev !== prev) return 'its prev does not match the hash of the line before';
+  if (bodyHash(buf, s, f.bodyEnd) !== f.hash) return 'its hash does not match its content';
+  throw new Error(`seq ${seq}: the fast line check and frameLine disagree`); // a bug, not a bad log
+}
+
 export function walkRange(path: string, r: WalkRange, key: KeyObject): WalkResult {
   const fd = openSync(path, 'r');
   try {
@@ -76,20 +86,15 @@ function walk(fd: number, r: WalkRange, key: KeyObject): WalkResult {
   for (const { buf, length, offset } of lineChunks(fd, r.start, r.end, () => (partial = true))) {
     for (let s = 0; s < length; ) {
       const e = buf.indexOf(10, s);
-      const f = frameLine(buf, s, e);
-      let message: string | null = null;
-      if (!f) message = 'the line is not a log line (framing broken)';
-      else if (f.seq !== seq) message = `found seq ${f.seq} where seq ${seq} belongs${f.seq > seq ? ` (seq ${seq} is missing or moved)` : ''}`;
-      else if (f.prev !== prev) message = 'its prev does not match the hash of the line before';
-      else if (bodyHash(buf, s, f.bodyEnd) !== f.hash) message = 'its hash does not match its content';
-      if (message) return result({ seq, message: `seq ${seq} (byte ${offset + s}): ${message}` });
+      const lineHash = checkedLineHash(buf, s, e, seq, prev);
+      if (lineHash === null) return result({ seq, message: `seq ${seq} (byte ${offset + s}): ${lineFault(buf, s, e, seq, prev)}` });
       const h = r.blocks[b];
       if (h) {
         const end = offset + e + 1;
-        frontier.push(f!.hash);
+        frontier.push(lineHash);
         if (seq === h.lastSeq) {
           if (end !== h.byteOffset + h.byteLength) return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, the line of seq ${seq} at ${end}`);
-          if (f!.hash !== h.tip) return blockProblem(`its tip is not the hash of seq ${seq}`);
+          if (lineHash !== h.tip) return blockProblem(`its tip is not the hash of seq ${seq}`);
           if (frontier.root() !== h.merkleRoot) return blockProblem('its Merkle root does not match the events it covers');
           b++;
           frontier = new MerkleFrontier();
@@ -99,7 +104,7 @@ function walk(fd: number, r: WalkRange, key: KeyObject): WalkResult {
           return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength} before its last seq ${h.lastSeq}`);
         }
       }
-      prev = f!.hash;
+      prev = lineHash;
       seq++;
       s = e + 1;
     }

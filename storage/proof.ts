@@ -1,7 +1,7 @@
 // Inclusion proofs of one event in its block, and checking such a proof on its own: the
 // header's signature, the event line's hash, and the RFC 6962 audit path to the header's root.
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { bodyHash, frameLine } from './line.ts';
+import { bodyHash, checkedLineHash, frameLine } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { inclusionPath } from './merkle.ts';
 import { headerSealProblem, listHeaderFiles, readHeader, type BlockHeader } from './block-header.ts';
@@ -44,11 +44,11 @@ export function proveInclusion(dir: string, seq: number): EventProof {
     for (const { buf, length } of lineChunks(fd, header.byteOffset, header.byteOffset + header.byteLength)) {
       for (let s = 0; s < length; ) {
         const e = buf.indexOf(10, s);
-        const f = frameLine(buf, s, e);
         const at = header.firstSeq + hashes.length;
-        if (!f || f.seq !== at || bodyHash(buf, s, f.bodyEnd) !== f.hash) throw new Error(`the log is damaged at seq ${at}; run \`ghostbridge verify\``);
-        if (f.seq === seq) line = buf.toString('utf8', s, e);
-        hashes.push(f.hash);
+        const lineHash = checkedLineHash(buf, s, e, at, null);
+        if (lineHash === null) throw new Error(`the log is damaged at seq ${at}; run \`ghostbridge verify\``);
+        if (at === seq) line = buf.toString('utf8', s, e);
+        hashes.push(lineHash);
         s = e + 1;
       }
     }

@@ -2,7 +2,7 @@
 // and the next seq, rebuild the Merkle state of the block being filled, bring the sparse
 // index up to date, and clean up a block cut that a crash interrupted.
 import { fstatSync, fsyncSync, ftruncateSync, unlinkSync } from 'node:fs';
-import { bodyHash, frameLine, GENESIS } from './line.ts';
+import { checkedLineHash, GENESIS } from './line.ts';
 import { lineChunks, lineStartBefore, seqAt } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { lineTime, openIndexFile, SparseIndex } from './sparse-index.ts';
@@ -100,14 +100,12 @@ export async function recover(l: Layout, fd: number, backend: BlockBackend): Pro
   for (const { buf, length, offset } of lineChunks(fd, start, size)) {
     for (let s = 0; s < length; ) {
       const e = buf.indexOf(10, s);
-      const f = frameLine(buf, s, e);
-      if (!f || f.seq !== expectSeq || (prev !== null && f.prev !== prev) || bodyHash(buf, s, f.bodyEnd) !== f.hash) {
-        throw new DamagedLogError(`the log is damaged at seq ${expectSeq} (byte ${offset + s})`);
-      }
+      const lineHash = checkedLineHash(buf, s, e, expectSeq, prev);
+      if (lineHash === null) throw new DamagedLogError(`the log is damaged at seq ${expectSeq} (byte ${offset + s})`);
       const at = offset + s;
-      if (at >= resume.offset) index.note(f.seq, at, lineTime(buf, s, e));
-      if (at >= blockEnd) frontier.push(f.hash);
-      prev = f.hash;
+      if (at >= resume.offset) index.note(expectSeq, at, lineTime(buf, s, e));
+      if (at >= blockEnd) frontier.push(lineHash);
+      prev = lineHash;
       expectSeq++;
       s = e + 1;
     }

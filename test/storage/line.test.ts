@@ -1,7 +1,7 @@
 // The line format: what the hash covers, and reading a line at fixed offsets.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { bodyHash, encodeLine, eventJson, frameLine, GENESIS, LineBuffer } from '../../storage/line.ts';
+import { bodyHash, checkedLineHash, encodeLine, eventJson, frameLine, GENESIS, LineBuffer } from '../../storage/line.ts';
 
 test('a line is {seq, prev, the event, hash} and its hash is SHA-256(0x00 ‖ body)', (t) => {
   const { line, hash } = encodeLine(7, GENESIS, eventJson({ '@timestamp': '2026-01-01T00:00:00Z', 'event': { action: 'flow.end' } }));
@@ -63,4 +63,38 @@ test('LineBuffer writes the bytes and hashes encodeLine defines, across growth a
   }
   taken.push([lines.take(), expected]);
   for (const [buf, text] of taken) t.is(buf.toString(), text);
+});
+
+test('checkedLineHash accepts exactly the lines that frameLine + bodyHash accept, over many damaged lines', (t) => {
+  // A deterministic generator, so a failure can be replayed.
+  let state = 12345;
+  const rand = (n: number) => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const general = (buf: Buffer, s: number, e: number, seq: number, prev: string | null) => {
+    const f = frameLine(buf, s, e);
+    return f && f.seq === seq && (prev === null || f.prev === prev) && bodyHash(buf, s, f.bodyEnd) === f.hash ? f.hash : null;
+  };
+  let prev = GENESIS;
+  let accepted = 0;
+  let refused = 0;
+  for (let seq = 0; seq < 3000; seq++) {
+    const { line, hash } = encodeLine(seq, prev, eventJson(seq % 11 === 0 ? {} : { n: seq, note: 'grüße'.repeat(rand(4)) }));
+    // A newline before the line: bodyHash borrows the byte before a line.
+    const buf = Buffer.from('\n' + line);
+    const s = 1;
+    const e = buf.length - 1;
+    const damage = rand(4);
+    if (damage >= 1) buf[s + rand(e - s)] = [0x30, 0x31, 0x61, 0x22, 0x2c, 0x7b, 0x7d, 0x20][rand(8)];
+    if (damage === 2) buf[s + 7 + rand(4)] = 0x30 + rand(10); // in or around the seq digits
+    const claimedSeq = damage === 3 ? seq + rand(3) - 1 : seq;
+    const claimedPrev = damage === 3 && rand(3) === 0 ? hash : rand(5) === 0 ? null : prev;
+    const want = general(buf, s, e, claimedSeq, claimedPrev);
+    const got = checkedLineHash(buf, s, e, claimedSeq, claimedPrev);
+    if (got !== want) t.fail(`seq ${seq}, damage ${damage}: fast ${got}, general ${want}: ${buf.toString('latin1', s, e)}`);
+    if (got) accepted++;
+    else refused++;
+    t.is(buf[0], 10, 'the byte before the line is put back');
+    prev = hash;
+  }
+  // Both outcomes occur often, so the agreement means something.
+  t.true(accepted > 700 && refused > 700, `${accepted} accepted, ${refused} refused`);
 });

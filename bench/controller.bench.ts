@@ -2,7 +2,8 @@
 // (bench/ofgen.ts) against the controller in its own process, first forwarding alone, then
 // `ghostbridge run` with every flow logged and vectorized. Also the controller's resident
 // memory over a sustained run. Environment: GB_BENCH_SECONDS (throughput window, default 10),
-// GB_BENCH_SOAK_SECONDS (memory run, default 60; 0 skips it), GB_BENCH_SOAK_MODE
+// GB_BENCH_MODES (rows to run, default forwarding,full), GB_BENCH_SOAK_SECONDS (memory run,
+// default 60; 0 skips it), GB_BENCH_SOAK_MODE
 // (forwarding or full, default forwarding), GB_BENCH_DEPTH (outstanding per switch).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +18,10 @@ const SECONDS = Number(process.env.GB_BENCH_SECONDS ?? 10);
 const SOAK = Number(process.env.GB_BENCH_SOAK_SECONDS ?? 60);
 const SOAK_MODE = process.env.GB_BENCH_SOAK_MODE === 'full' ? 'full' : 'forwarding';
 const DEPTH = Number(process.env.GB_BENCH_DEPTH ?? 256);
+const MODES = (process.env.GB_BENCH_MODES ?? 'forwarding,full').split(',').map((m) => {
+  if (m !== 'forwarding' && m !== 'full') throw new Error(`GB_BENCH_MODES: unknown mode ${JSON.stringify(m)} (forwarding, full)`);
+  return m;
+});
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,12 +66,13 @@ async function connectSwitches(port: number): Promise<EmulatedSwitch[]> {
  * controller used (the figure least disturbed by other load on a shared machine); samples
  * RSS every second.
  */
-async function throughput(sws: EmulatedSwitch[], pid: number, seconds: number, rss: number[]): Promise<{ rate: number; perCpu: number; cores: number }> {
+async function throughput(sws: EmulatedSwitch[], pid: number, seconds: number, rss: number[]): Promise<{ rate: number; perCpu: number; cores: number; genUs: number; genCores: number }> {
   for (const s of sws) s.startThroughput(DEPTH);
   await sleep(2_000);
   const count = () => sws.reduce((n, s) => n + s.stats.answered, 0);
   const start = count();
   const cpu0 = cpuSeconds(pid);
+  const gen0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < seconds; i++) {
     await sleep(1_000);
@@ -75,9 +81,11 @@ async function throughput(sws: EmulatedSwitch[], pid: number, seconds: number, r
   const answered = count() - start;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const gen = process.cpuUsage(gen0);
+  const genSeconds = (gen.user + gen.system) / 1e6;
   for (const s of sws) s.stop();
   await sleep(500);
-  return { rate: answered / elapsed, perCpu: answered / cpu, cores: cpu / elapsed };
+  return { rate: answered / elapsed, perCpu: answered / cpu, cores: cpu / elapsed, genUs: (genSeconds / answered) * 1e6, genCores: genSeconds / elapsed };
 }
 
 async function latency(sw: EmulatedSwitch): Promise<{ p50: number; p99: number; n: number }> {
@@ -96,6 +104,9 @@ interface Row {
   rate: number;
   perCpu: number;
   cores: number;
+  /** The generator's (this process's) CPU per answered packet-in, and its cores used. */
+  genUs: number;
+  genCores: number;
   p50: number;
   p99: number;
   rss: string;
@@ -121,9 +132,9 @@ async function withController<T>(kind: 'forwarding' | 'full', fn: (sws: Emulated
 function measure(kind: 'forwarding' | 'full'): Promise<Row> {
   return withController(kind, async (sws, pid) => {
     const rss: number[] = [];
-    const { rate, perCpu, cores } = await throughput(sws, pid, SECONDS, rss);
+    const { rate, perCpu, cores, genUs, genCores } = await throughput(sws, pid, SECONDS, rss);
     const lat = await latency(sws[0]);
-    return { mode: kind === 'forwarding' ? 'forwarding alone' : 'full pipeline (run: events logged + vectorized)', rate, perCpu, cores, p50: lat.p50, p99: lat.p99, rss: `${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MiB` };
+    return { mode: kind === 'forwarding' ? 'forwarding alone' : 'full pipeline (run: events logged + vectorized)', rate, perCpu, cores, genUs, genCores, p50: lat.p50, p99: lat.p99, rss: `${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MiB` };
   });
 }
 
@@ -151,11 +162,12 @@ function indexShare(indexDir: string, rss: number[]): string {
   return `index: ${vectors.toLocaleString('en')} vectors × ${perVector} B = ${mib(vectors * perVector)} (RAM arrays double when full: ${mib(2 ** Math.ceil(Math.log2(vectors)) * perVector)} allocated, old + new during a copy); RSS grew ${mib(grew)} from the first sample to the maximum = ${(grew / vectors).toFixed(0)} B per indexed vector`;
 }
 
-const rows = [await measure('forwarding'), await measure('full')];
+const rows: Row[] = [];
+for (const mode of MODES) rows.push(await measure(mode));
 console.log(`${SWITCHES} emulated switches, ${DEPTH} packet-ins outstanding each (throughput, ${SECONDS} s); latency: 1 switch, 1 outstanding, 5 s`);
-console.log('| mode | packet-ins answered/s | per controller CPU-second | controller cores used | p50 µs | p99 µs | controller RSS |');
-console.log('|---|---:|---:|---:|---:|---:|---|');
+console.log('| mode | packet-ins answered/s | per controller CPU-second | controller cores used | generator µs CPU per answer (cores) | p50 µs | p99 µs | controller RSS |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---|');
 const n = (x: number) => Math.round(x).toLocaleString('en');
-for (const r of rows) console.log(`| ${r.mode} | ${n(r.rate)} | ${n(r.perCpu)} | ${r.cores.toFixed(2)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss} |`);
+for (const r of rows) console.log(`| ${r.mode} | ${n(r.rate)} | ${n(r.perCpu)} | ${r.cores.toFixed(2)} | ${r.genUs.toFixed(2)} (${r.genCores.toFixed(2)}) | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.rss} |`);
 if (SOAK > 0) console.log(`memory, ${SOAK_MODE}: ${await soak(SOAK_MODE)}`);
 process.exit(0);

@@ -1,5 +1,5 @@
 // What the switch reports, turned into the pipeline's flow facts (pipeline/facts.ts).
-import type { FlowCounters, FlowEndReason, PortInfo } from '../pipeline/facts.ts';
+import type { FlowCounters, FlowEndReason, FlowFact, FlowId, FlowKey, PortInfo } from '../pipeline/facts.ts';
 import type { Port } from '../openflow/index.ts';
 
 const ALL_ONES = 0xffffffffffffffffn;
@@ -31,4 +31,23 @@ export function portInfo(p: Port): PortInfo {
 /** Datapath ids as OVS prints them: 16 hex digits. */
 export function dpidText(dpid: bigint): string {
   return dpid.toString(16).padStart(16, '0');
+}
+
+/**
+ * A flow's start: the entry just installed and its first packet. `frame` is handed over as
+ * is; a view into the socket read keeps that read alive while the consumer holds the fact.
+ */
+export function flowStart(time: number, datapathId: bigint, flowId: FlowId, key: FlowKey, frame: Uint8Array, frameLength: number): FlowFact {
+  return { kind: 'flow.start', time, datapathId, flowId, key, frame, frameLength };
+}
+
+/** A flow's end, from what the switch's FLOW_REMOVED said about our entry. */
+export function flowEnd(
+  time: number, datapathId: bigint, flowId: FlowId, key: FlowKey, packets: bigint, bytes: bigint,
+  durationSec: number, durationNsec: number, reason: number, idleTimeout: number, hardTimeout: number,
+): FlowFact {
+  return {
+    kind: 'flow.end', time, datapathId, flowId, key, counters: counters(packets, bytes), durationSeconds: durationSec + durationNsec / 1e9,
+    reason: endReason(reason), idleTimeout, hardTimeout,
+  };
 }

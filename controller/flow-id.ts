@@ -4,6 +4,7 @@ import type { FlowId, FlowKey } from '../pipeline/facts.ts';
 
 /** The top byte of every cookie this controller writes: tells our entries from others'. */
 export const COOKIE_TAG = 0x47n << 56n;
+const COOKIE_HIGH = Number(COOKIE_TAG >> 32n);
 /** The cookie bits that carry the tag (a cookie_mask for our entries only). */
 export const COOKIE_MASK = 0xffn << 56n;
 
@@ -41,6 +42,20 @@ export function flowHash(key: FlowKey): number {
 
 export function cookieOf(hash: number): FlowId {
   return COOKIE_TAG | BigInt(hash);
+}
+
+/** The top 32 bits of cookieOf(hash), for writing it without a BigInt (the low 32 are hash >>> 0). */
+export function cookieHigh(hash: number): number {
+  return (COOKIE_HIGH | Math.floor(hash / 2 ** 32)) >>> 0;
+}
+
+/**
+ * The hash of a cookie given as its two 32-bit halves, when it is one cookieOf makes (our
+ * tag, nothing in the bits between tag and hash); -1 otherwise.
+ */
+export function hashOfCookieWords(high: number, low: number): number {
+  if ((high & 0xffe00000) !== COOKIE_HIGH) return -1;
+  return (high & 0x1fffff) * 2 ** 32 + low;
 }
 
 /** The hash part of one of our cookies. */

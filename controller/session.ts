@@ -5,11 +5,15 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
-import { CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, errorCodes } from '../openflow/index.ts';
+import {
+  CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeInto, errorCodes,
+  viewFlowRemoved, viewPacketIn,
+} from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
-import { COOKIE_MASK, COOKIE_TAG, hashOfCookie, isOurFlowCookie } from './flow-id.ts';
+import { COOKIE_MASK, COOKIE_TAG, cookieOf, hashOfCookie, hashOfCookieWords, isOurFlowCookie } from './flow-id.ts';
 import { matchToKey } from './match.ts';
-import { counters, dpidText, endReason, portInfo } from './facts.ts';
+import { counters, dpidText, flowEnd, flowStart, portInfo } from './facts.ts';
+import { FastForward } from './fast-forward.ts';
 import { Requests, multipartBodies } from './requests.ts';
 import { Wire, errorFor } from './wire.ts';
 
@@ -53,6 +57,9 @@ const ROLE_CODE: Record<Role, number> = { equal: CONTROLLER_ROLE.EQUAL, master: 
 const PACKET_IN_MASK = 0b11;
 const PORT_STATUS_MASK = 0b111;
 const FLOW_REMOVED_MASK = 0b1111;
+const OFPT_PACKET_IN = 10;
+const OFPT_FLOW_REMOVED = 11;
+const NOTHING = Buffer.alloc(0);
 
 export class Session {
   readonly socket: Socket;
@@ -68,6 +75,11 @@ export class Session {
   private readonly hooks: SessionHooks;
   private readonly requests = new Requests();
   private readonly wire = new Wire();
+  /** Messages decided while handling one socket read (reused between reads). */
+  private readonly out: OfpMessage[] = [];
+  private readonly forward: FastForward;
+  private readonly packetIn = emptyPacketInView();
+  private readonly flowRemoved = emptyFlowRemovedView();
   private readonly timers: NodeJS.Timeout[] = [];
   private helloSeen!: () => void;
   private readonly hello = new Promise<void>((r) => (this.helloSeen = r));
@@ -85,6 +97,7 @@ export class Session {
     this.socket = socket;
     this.opts = opts;
     this.hooks = hooks;
+    this.forward = new FastForward(this.state, opts.policy);
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = hooks.log.child({ remote: this.remote });
     socket.setNoDelay(true);
@@ -139,7 +152,7 @@ export class Session {
       this.state.flows.set(hash, key);
       facts.push({ kind: 'flow.update', time: now, datapathId: this.datapathId!, flowId: s.cookie, key, counters: counters(s.packet_count, s.byte_count), durationSeconds: s.duration_sec + s.duration_nsec / 1e9 });
     }
-    this.deliver(facts, []);
+    this.deliver(facts, NOTHING);
   }
 
   close(reason: string): void {
@@ -184,7 +197,7 @@ export class Session {
     this.ready = true;
     const portList = multipartBodies<Port>(ports).map(portInfo);
     this.log.info({ ports: portList.length, role: this.opts.role }, 'switch up');
-    this.deliver([{ kind: 'switch.up', time: Date.now(), datapathId: this.datapathId, address: this.remote, ports: portList }], []);
+    this.deliver([{ kind: 'switch.up', time: Date.now(), datapathId: this.datapathId, address: this.remote, ports: portList }], NOTHING);
     this.timers.push(setInterval(() => this.keepalive(), this.opts.echoIntervalMs));
     const poll = () => this.pollFlows().catch((err: Error) => this.closed || this.log.warn({ err: err.message }, 'flow-stats poll failed'));
     // The first poll right away: entries installed before a restart become known.
@@ -207,15 +220,78 @@ export class Session {
     );
   }
 
+  /**
+   * Handles every whole message of one socket read. What they earn is encoded as they are
+   * handled, into one buffer, sent with one write once their facts have been consumed.
+   */
   private onData(chunk: Buffer): void {
-    const out: OfpMessage[] = [];
     const facts: FlowFact[] = [];
-    for (const r of this.wire.push(chunk)) {
-      if (!r.ok) return this.malformed(r.error, r.bytes);
-      this.handle(r.message, out, facts);
+    const now = Date.now();
+    this.wire.replies.reset();
+    for (const frame of this.wire.frames(chunk)) {
+      if (!(frame instanceof Uint8Array)) return this.malformed(frame, new Uint8Array(0));
+      try {
+        if (this.fast(frame as Buffer, facts, now)) continue;
+      } catch (err) {
+        return this.encodeFailed(err as Error);
+      }
+      const r = decodeMessage(frame);
+      if (!r.ok) return this.malformed(r.error, frame);
+      this.handle(r.message, this.out, facts);
       if (this.closed) return;
+      if (this.out.length > 0 && !this.reply()) return;
     }
-    this.deliver(facts, out);
+    this.deliver(facts, this.wire.replies.finish());
+  }
+
+  /**
+   * The hot path: PACKET_IN and FLOW_REMOVED read straight from their bytes, and the common
+   * forwarding decisions written straight into the reply (FastForward). False: this message
+   * takes the general path (decode, handle, encode), which also names any error in it.
+   */
+  private fast(frame: Buffer, facts: FlowFact[], now: number): boolean {
+    const type = frame[1];
+    if (type === OFPT_PACKET_IN) {
+      const v = this.packetIn;
+      if (!viewPacketIn(frame, v)) return false;
+      if (this.datapathId === undefined || this.opts.role === 'slave') return true;
+      const outcome = this.forward.packetIn(frame, v.dataAt, frame.length, v.inPort, v.bufferId, this.wire.replies, this.requests);
+      if (outcome === 'installed') {
+        facts.push(flowStart(now, this.datapathId, cookieOf(this.forward.hash), this.forward.key!, frame.subarray(v.dataAt), v.totalLen));
+      }
+      return outcome !== 'general';
+    }
+    if (type === OFPT_FLOW_REMOVED) {
+      const v = this.flowRemoved;
+      if (!viewFlowRemoved(frame, v)) return false;
+      if (this.datapathId === undefined) return true;
+      // Not one of our cookies, or an entry we do not know: onFlowRemoved decides.
+      const hash = hashOfCookieWords(v.cookieHigh, v.cookieLow);
+      const key = hash < 0 ? undefined : this.state.flows.get(hash);
+      if (key === undefined) return false;
+      this.state.flows.delete(hash);
+      const packets = frame.readBigUInt64BE(v.countsAt);
+      const bytes = frame.readBigUInt64BE(v.countsAt + 8);
+      facts.push(flowEnd(now, this.datapathId, cookieOf(hash), key, packets, bytes, v.durationSec, v.durationNsec, v.reason, v.idleTimeout, v.hardTimeout));
+      return true;
+    }
+    return false;
+  }
+
+  /** Encodes `out` into this read's reply (xid 0: numbered now) and empties it. */
+  private reply(): boolean {
+    try {
+      for (const m of this.out) {
+        if (m.xid === 0) m.xid = this.requests.xid();
+        encodeInto(this.wire.replies, m);
+      }
+      this.out.length = 0;
+      return true;
+    } catch (err) {
+      this.out.length = 0;
+      this.encodeFailed(err as Error);
+      return false;
+    }
   }
 
   private handle(msg: OfpMessage, out: OfpMessage[], facts: FlowFact[]): void {
@@ -258,13 +334,7 @@ export class Session {
     const decision = decidePacketIn(this.state, this.opts.policy, { inPort, bufferId: msg.buffer_id, data: msg.data });
     applyDecision(this.state, decision);
     for (const m of decision.messages) out.push(m);
-    if (decision.install) {
-      facts.push({
-        kind: 'flow.start', time: Date.now(), datapathId: this.datapathId, flowId: decision.install.id, key: decision.install.key,
-        // A copy: a view would pin the whole socket read (64 KiB) for as long as the consumer keeps it.
-        frame: msg.data.slice(), frameLength: msg.total_len,
-      });
-    }
+    if (decision.install) facts.push(flowStart(Date.now(), this.datapathId, decision.install.id, decision.install.key, msg.data, msg.total_len));
   }
 
   private onFlowRemoved(msg: FlowRemoved, facts: FlowFact[]): void {
@@ -274,11 +344,7 @@ export class Session {
     const key = this.state.flows.get(hash) ?? matchToKey(msg.match);
     this.state.flows.delete(hash);
     if (!key) return;
-    facts.push({
-      kind: 'flow.end', time: Date.now(), datapathId: this.datapathId, flowId: msg.cookie, key,
-      counters: counters(msg.packet_count, msg.byte_count), durationSeconds: msg.duration_sec + msg.duration_nsec / 1e9,
-      reason: endReason(msg.reason), idleTimeout: msg.idle_timeout, hardTimeout: msg.hard_timeout,
-    });
+    facts.push(flowEnd(Date.now(), this.datapathId, msg.cookie, key, msg.packet_count, msg.byte_count, msg.duration_sec, msg.duration_nsec, msg.reason, msg.idle_timeout, msg.hard_timeout));
   }
 
   private onPortStatus(msg: PortStatus, out: OfpMessage[], facts: FlowFact[]): void {
@@ -300,12 +366,13 @@ export class Session {
   }
 
   /**
-   * Hands facts to the consumer and then sends `out`: an event is recorded before the
-   * packets it describes are forwarded. While any hand-over is pending, the socket is paused.
+   * Hands facts to the consumer and then sends `out` (encoded messages): an event is recorded
+   * before the packets it describes are forwarded. While any hand-over is pending, the socket
+   * is paused.
    */
-  private deliver(facts: FlowFact[], out: OfpMessage[]): void {
+  private deliver(facts: FlowFact[], out: Buffer): void {
     if (facts.length === 0 && this.inflight === 0) {
-      this.send(out);
+      this.write(out);
       return;
     }
     this.inflight++;
@@ -315,7 +382,7 @@ export class Session {
       .catch((err: Error) => this.log.error({ err: err.message, facts: facts.length }, 'fact consumer failed; forwarding anyway'))
       .then(() => {
         this.inflight--;
-        this.send(out);
+        this.write(out);
         this.release();
       });
   }
@@ -327,11 +394,19 @@ export class Session {
     try {
       bytes = this.wire.encode(msgs);
     } catch (err) {
-      // A message we cannot encode is our bug: it ends this session, not the controller.
-      this.log.error({ err: (err as Error).message }, 'could not encode a message');
-      this.close(`internal error: ${(err as Error).message}`);
-      return;
+      return this.encodeFailed(err as Error);
     }
+    this.write(bytes);
+  }
+
+  /** A message we cannot encode is our bug: it ends this session, not the controller. */
+  private encodeFailed(err: Error): void {
+    this.log.error({ err: err.message }, 'could not encode a message');
+    this.close(`internal error: ${err.message}`);
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.closed || bytes.length === 0) return;
     // A switch that does not read what we send gets nothing more read from it either, so
     // our send buffer stays bounded by what one read can cause.
     if (!this.socket.write(bytes) && !this.waitingDrain) {

@@ -1,13 +1,13 @@
-// The session's byte side: frames and decodes what the switch sends, encodes batches of
-// messages into one buffer per write, and builds the OFPT_ERROR a malformed message earns.
-import { BufferWriter, OfpFramer, decodeMessage, encodeInto, errorCodes } from '../openflow/index.ts';
-import type { DecodeError, ErrorMsg, OfpMessage } from '../openflow/index.ts';
-
-export type Received = { ok: true; message: OfpMessage } | { ok: false; error: DecodeError; bytes: Uint8Array };
+// The session's byte side: frames what the switch sends, encodes batches of messages into
+// one buffer per write, and builds the OFPT_ERROR a malformed message earns.
+import { BufferWriter, OfpFramer, encodeInto, errorCodes } from '../openflow/index.ts';
+import type { DecodeError, ErrorMsg, Frame, OfpMessage } from '../openflow/index.ts';
 
 export class Wire {
   private readonly framer = new OfpFramer();
   private readonly writer = new BufferWriter();
+  /** What the messages of one socket read earn, encoded as they are handled (the session's). */
+  readonly replies = new BufferWriter(1 << 16);
 
   /** Bytes of an incomplete message held back. */
   get pending(): number {
@@ -15,24 +15,11 @@ export class Wire {
   }
 
   /**
-   * Decodes every whole message in the chunk, stopping at the first bad one. Packet-in
-   * data are views into the chunk: Node gives every socket read a fresh buffer.
+   * The whole messages the chunk completes, then a DecodeError if the stream broke. They are
+   * views into the chunk where possible: Node gives every socket read a fresh buffer.
    */
-  push(chunk: Uint8Array): Received[] {
-    const out: Received[] = [];
-    for (const frame of this.framer.push(chunk)) {
-      if (!(frame instanceof Uint8Array)) {
-        out.push({ ok: false, error: frame, bytes: new Uint8Array(0) });
-        break;
-      }
-      const r = decodeMessage(frame);
-      if (!r.ok) {
-        out.push({ ok: false, error: r.error, bytes: frame });
-        break;
-      }
-      out.push(r);
-    }
-    return out;
+  frames(chunk: Uint8Array): Frame[] {
+    return this.framer.push(chunk);
   }
 
   /**

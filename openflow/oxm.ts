@@ -140,3 +140,41 @@ export function writeMatch(w: BufferWriter, match: Match): void {
   w.patchU16(start + 2, w.pos - start);
   w.pad8(start);
 }
+
+/**
+ * Checks the ofp_match at `off` the way `readMatch` does, without decoding it: returns its
+ * padded wire size, or -1 wherever `readMatch` would throw. For hot paths that read a few
+ * fields straight from the bytes (fast-read.ts).
+ */
+export function scanMatch(b: Uint8Array, off: number, end: number): number {
+  if (off + 4 > end) return -1;
+  const length = (b[off + 2]! << 8) | b[off + 3]!;
+  if (((b[off]! << 8) | b[off + 1]!) !== OFPMT_OXM || length < 4) return -1;
+  const padded = (length + 7) & ~7;
+  if (off + padded > end) return -1;
+  const stop = off + length;
+  let p = off + 4;
+  while (p < stop) {
+    if (p + 4 > stop) return -1;
+    const len = b[p + 3]!;
+    if (p + 4 + len > stop) return -1;
+    const field = b[p + 2]! >>> 1;
+    if (((b[p]! << 8) | b[p + 1]!) === OFPXMC_OPENFLOW_BASIC && field < SIZES.length) {
+      const size = SIZES[field]!;
+      if (len !== ((b[p + 2]! & 1) === 1 ? 2 * size : size)) return -1;
+    }
+    p += 4 + len;
+  }
+  return padded;
+}
+
+/** The value of the first in_port field of a match `scanMatch` accepted; -1 when it has none. */
+export function matchInPort(b: Uint8Array, off: number): number {
+  const stop = off + ((b[off + 2]! << 8) | b[off + 3]!);
+  for (let p = off + 4; p < stop; p += 4 + b[p + 3]!) {
+    if (b[p] === 0x80 && b[p + 1] === 0x00 && b[p + 2]! >>> 1 === 0) {
+      return ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+    }
+  }
+  return -1;
+}

@@ -183,6 +183,8 @@ function writePacketOut(w: BufferWriter, xid: number, b: Buffer, at: number, end
 
 function copy(w: BufferWriter, b: Buffer, from: number, n: number): void {
   w.reserve(n);
-  b.copy(w.buf, w.pos, from, from + n);
+  // Buffer#copy costs ~30 ns a call whatever the size: addresses are copied byte by byte.
+  if (n <= 16) for (let i = 0; i < n; i++) w.buf[w.pos + i] = b[from + i]!;
+  else b.copy(w.buf, w.pos, from, from + n);
   w.pos += n;
 }

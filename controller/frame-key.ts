@@ -4,7 +4,8 @@
 // finds the fields as numbers and offsets (what the fast path writes its match from), and
 // keyOf turns them into the FlowKey, addresses as text.
 import type { FlowKey } from '../pipeline/facts.ts';
-import { ipv4ToText, ipv6ToText, macToText } from '../openflow/index.ts';
+import { ipv6ToText } from '../openflow/index.ts';
+import { ipv4Text, macText } from './address-text.ts';
 
 export interface FrameKey {
   /** Flow-entry key; fields missing were not in the frame. */
@@ -91,12 +92,12 @@ function transport(b: Uint8Array, o: number, end: number, f: FrameFields, proto:
 /** The FlowKey of a frame at `at` that scanFrame read into `f`, which arrived on `inPort`. */
 export function keyOf(b: Uint8Array, at: number, inPort: number, f: FrameFields): FlowKey {
   // Fields in the same order always: the key's shape (and JSON) does not depend on the path.
-  const key: FlowKey = { inPort, ethDst: macToText(b, at), ethSrc: macToText(b, at + 6) };
+  const key: FlowKey = { inPort, ethDst: macText(b, at), ethSrc: macText(b, at + 6) };
   if (f.vlanId >= 0) key.vlanId = f.vlanId;
   if (f.ethType >= 0) key.ethType = f.ethType;
   if (f.ipProto >= 0) {
     key.ipProto = f.ipProto;
-    const text = f.ipSize === 4 ? ipv4ToText : ipv6ToText;
+    const text = f.ipSize === 4 ? ipv4Text : ipv6ToText;
     key.ipSrc = text(b, f.ipAt);
     key.ipDst = text(b, f.ipAt + f.ipSize);
   }

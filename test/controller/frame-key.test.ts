@@ -1,7 +1,9 @@
 import test from 'ava';
 import { frameKey } from '../../controller/frame-key.ts';
-import { ipv6ToText } from '../../openflow/index.ts';
-import { flowIdOf, isOurFlowCookie } from '../../controller/flow-id.ts';
+import { ipv4ToText, ipv6ToText, macToText } from '../../openflow/index.ts';
+import { ipv4Text, macText } from '../../controller/address-text.ts';
+import { seededRandom } from '../../pipeline/traffic-generator.ts';
+import { flowHash, flowIdOf, isOurFlowCookie } from '../../controller/flow-id.ts';
 import { keyToMatch, matchToKey } from '../../controller/match.ts';
 import { ipv4, tcp, udp, icmpEcho } from './frames.ts';
 
@@ -43,4 +45,27 @@ test('a key survives the trip to an OXM match and back', (t) => {
     t.deepEqual(matchToKey(keyToMatch(key)), key);
   }
   t.is(matchToKey([]), null, 'the table-miss match is no flow');
+});
+
+test('flow hashes are pinned: cookies written before a restart or an upgrade are recognised after it', (t) => {
+  const tcpKey = { inPort: 1, ethSrc: '02:00:00:00:00:01', ethDst: '02:00:00:00:00:02', ethType: 0x800, ipProto: 6, ipSrc: '10.0.0.1', ipDst: '10.0.0.2', srcPort: 1234, dstPort: 80 };
+  t.is(flowHash(tcpKey), 1455547736398770);
+  t.is(flowHash({ inPort: 3, ethDst: 'ff:ff:ff:ff:ff:ff', ethSrc: '02:00:00:00:00:01', ethType: 0x806 }), 6481901174861391);
+  t.is(flowIdOf(tcpKey), (0x47n << 56n) | 1455547736398770n);
+});
+
+test('remembered address texts are always the address\'s own, also when slots are shared and reused', (t) => {
+  const r = seededRandom(5);
+  const b = new Uint8Array(6);
+  let wrong = 0;
+  // Far more addresses than slots, alike in their first bytes as a site's are, each twice:
+  // hits, misses, evictions, and addresses that share a slot and half their bytes.
+  for (let i = 0; i < 100_000; i++) {
+    for (let j = 0; j < 6; j++) b[j] = j < 3 ? [2, 10, 192][Math.floor(r() * 3)]! : Math.floor(r() * 256);
+    for (let k = 0; k < 2; k++) {
+      if (macText(b, 0) !== macToText(b, 0)) wrong++;
+      if (ipv4Text(b, 1) !== ipv4ToText(b, 1)) wrong++;
+    }
+  }
+  t.is(wrong, 0);
 });

@@ -2,6 +2,8 @@
 export type { FlowFact, FlowKey, FlowCounters, FlowEndReason, FlowId, PortInfo, FactConsumer } from './facts.ts';
 export type { Pipeline, PipelineOptions, PipelineOutput, EncodedEvents } from './pipeline.ts';
 export { createPipeline, modelDirOf, defaultKeyFile } from './pipeline.ts';
+export type { ThreadedPipelineOptions } from './pipeline-thread.ts';
+export { createThreadedPipeline } from './pipeline-thread.ts';
 export type { EventVectorizer, VectorizerOptions, Vectorized } from './event-vectorizer.ts';
 export { createVectorizer, DEFAULT_MODEL_DIR } from './event-vectorizer.ts';
 export type { EcsEvent, EventAction } from './event.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Controller, DEFAULT_POLICY, DEFAULT_SESSION, parseListen, type Role } from '../../controller/index.ts';
 import { controllerSwitches, defaultTokenFile, loadOrCreateToken, openIndexing, parseApiAddress, startApi, type Api, type Indexing } from '../../controller/index.ts';
-import { createPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FactConsumer, type Pipeline, type PrivacyMode } from '../../pipeline/index.ts';
+import { createPipeline, createThreadedPipeline, defaultKeyFile, modelDirOf, PRIVACY_MODES, type FactConsumer, type Pipeline, type PrivacyMode } from '../../pipeline/index.ts';
 import { initData, isInside, LogFailedError, openEventLog, type Durability, type EventLog, type IndexBackend } from '../../storage/index.ts';
 
 interface Args {
@@ -33,6 +33,7 @@ interface Args {
   privacy: PrivacyMode;
   'key-file'?: string;
   vectorize: boolean;
+  'pipeline-thread': boolean;
   'log-level': string;
 }
 
@@ -64,6 +65,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('privacy', { choices: PRIVACY_MODES, default: 'pseudonymize' as PrivacyMode, describe: 'how addresses enter the log' })
       .option('key-file', { type: 'string', describe: 'pseudonymization key file (default <data>.pseudonym.key)' })
       .option('vectorize', { type: 'boolean', default: true, describe: 'compute flow vectors' })
+      .option('pipeline-thread', { type: 'boolean', default: true, describe: 'build and vectorize events in a worker thread (a second core); --no-pipeline-thread: in the controller\'s thread' })
       .option('log-level', { type: 'string', default: 'info', describe: 'pino log level' })
       .check((a) => {
         for (const l of a.listen) parseListen(l);
@@ -86,30 +88,32 @@ export const runCommand: CommandModule<object, Args> = {
     const listen = args.listen.map(parseListen);
     const tls = listen.some((l) => l.protocol === 'ssl') ? readTls(args) : undefined;
     await initData({ dir: args.data });
-    const pipeline = await createPipeline({
+    // A failed log refuses every append: forwarding on would leave traffic unrecorded, so run
+    // stops (exit 1) and the operator restarts it, which recovers the log from disk. The same
+    // goes for a pipeline thread that died.
+    let failure: Error | undefined;
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const fail = (err: Error, what = 'event log') => {
+      if (failure) return;
+      failure = err;
+      log.fatal({ err: err.message }, `${what} failed; stopping`);
+      stop();
+    };
+    const pipelineOptions = {
       privacy: args.privacy,
       keyFile: args.privacy === 'pseudonymize' ? (args['key-file'] ?? defaultKeyFile(args.data)) : undefined,
       modelDir: modelDirOf(args.data),
       vectorize: args.vectorize,
-      log: (m) => log.info(m),
-    });
-    // A failed log refuses every append: forwarding on would leave traffic unrecorded, so run
-    // stops (exit 1) and the operator restarts it, which recovers the log from disk.
-    let failure: Error | undefined;
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    const fail = (err: Error) => {
-      if (failure) return;
-      failure = err;
-      log.fatal({ err: err.message }, 'event log failed; stopping');
-      stop();
+      log: (m: string) => log.info(m),
     };
+    const pipeline = args['pipeline-thread'] ? await createThreadedPipeline({ ...pipelineOptions, onFailure: (err) => fail(err, 'pipeline thread') }) : await createPipeline(pipelineOptions);
     const events = await openEventLog({
       dir: args.data,
       durability: args.durability,
       model: pipeline.modelId, // block headers name the model the vectors come from
       blocks: { everyMs: args['block-every'] * 1000, everyEvents: args['block-events'], keepSnapshots: args['keep-snapshots'] },
-      onError: fail, // a timer-driven cut or fsync failed (the log is then failed too)
+      onError: (err) => fail(err), // a timer-driven cut or fsync failed (the log is then failed too)
     });
     // The vector index follows the log off the forwarding path. A Qdrant server that is down
     // is connected to later; an index that cannot open at all (another process holds the

@@ -1,0 +1,59 @@
+// The pipeline in a worker thread (what `ghostbridge run` uses) gives the in-thread
+// pipeline's events and vectors, in order, across many concurrent calls; errors come back
+// to the caller that made the call.
+import test from 'ava';
+import { createPipeline, createThreadedPipeline, type FlowFact } from '../../pipeline/index.ts';
+import { generateTraffic } from '../../pipeline/traffic-generator.ts';
+
+const KEY = Uint8Array.from({ length: 32 }, (_, i) => i * 3);
+const bits = (v: Float32Array | null) => (v === null ? null : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex'));
+
+/** Facts in batches as the controller hands them over, each frame a view into a larger buffer (as a socket read is). */
+function batches(facts: FlowFact[], size: number): FlowFact[][] {
+  const out: FlowFact[][] = [];
+  for (let i = 0; i < facts.length; i += size) {
+    out.push(facts.slice(i, i + size).map((f) => {
+      if (f.kind !== 'flow.start') return f;
+      const read = new Uint8Array(f.frame.length + 200).fill(0xee);
+      read.set(f.frame, 100);
+      return { ...f, frame: read.subarray(100, 100 + f.frame.length) };
+    }));
+  }
+  return out;
+}
+
+test('concurrent encode calls come back in call order, equal to the in-thread pipeline', async (t) => {
+  const facts = generateTraffic({ seed: 61, flows: 800 });
+  const local = await createPipeline({ key: KEY, log: () => {} });
+  const threaded = await createThreadedPipeline({ key: KEY, log: () => {} });
+  t.teardown(() => threaded.close());
+  t.is(threaded.modelId, local.modelId);
+  t.is(threaded.keyId, local.keyId);
+  const parts = batches(facts, 7);
+  const got = await Promise.all(parts.map((b) => threaded.encode(b))); // all in flight at once
+  const want = [];
+  for (const b of parts) want.push(await local.encode(b));
+  t.deepEqual(got.flatMap((g) => g.jsons), want.flatMap((w) => w.jsons));
+  t.deepEqual(got.flatMap((g) => g.timestamps), want.flatMap((w) => w.timestamps));
+  t.deepEqual(got.flatMap((g) => g.vectors.map(bits)), want.flatMap((w) => w.vectors.map(bits)));
+  t.true(got.flatMap((g) => g.vectors).some((v) => v !== null));
+});
+
+test('process, key rotation and errors go through the thread', async (t) => {
+  const facts = generateTraffic({ seed: 62, flows: 40 });
+  const threaded = await createThreadedPipeline({ key: KEY, log: () => {} });
+  t.teardown(() => threaded.close());
+  const local = await createPipeline({ key: KEY, log: () => {} });
+  t.deepEqual((await threaded.process(facts)).map((o) => o.event), (await local.process(facts)).map((o) => o.event));
+  await t.throwsAsync(threaded.rotateKey(), { message: /rotateKey needs a key/ });
+  const newKey = new Uint8Array(32).fill(5);
+  const id = await threaded.rotateKey(newKey);
+  t.is(id, await local.rotateKey(newKey));
+  t.is(threaded.keyId, id);
+  const after = await threaded.encode(facts.slice(0, 5));
+  t.true(after.jsons.every((j) => j.includes(`"key_id":"${id}"`)));
+});
+
+test('a pipeline that cannot start in the thread rejects with its reason', async (t) => {
+  await t.throwsAsync(createThreadedPipeline({ privacy: 'pseudonymize', log: () => {} }), { message: /needs a key file/ });
+});

@@ -58,8 +58,14 @@ export function flowHash(key: FlowKey): number {
   return ((ha >>> 0) & 0x00ffffff) * 0x20000000 + ((hb >>> 0) & 0x1fffffff);
 }
 
+// Building the cookie through a DataView makes one BigInt, where COOKIE_TAG | BigInt(hash)
+// makes two and costs ~3x as much (it is done twice per flow).
+const scratch = new DataView(new ArrayBuffer(8));
+
 export function cookieOf(hash: number): FlowId {
-  return COOKIE_TAG | BigInt(hash);
+  scratch.setUint32(0, cookieHigh(hash));
+  scratch.setUint32(4, hash >>> 0);
+  return scratch.getBigUint64(0);
 }
 
 /** The top 32 bits of cookieOf(hash), for writing it without a BigInt (the low 32 are hash >>> 0). */

@@ -7,7 +7,7 @@ import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
 import {
   CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeInto, errorCodes,
-  viewFlowRemoved, viewPacketIn,
+  u64At, viewFlowRemoved, viewPacketIn,
 } from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
 import { COOKIE_MASK, COOKIE_TAG, cookieOf, hashOfCookie, hashOfCookieWords, isOurFlowCookie } from './flow-id.ts';
@@ -270,8 +270,8 @@ export class Session {
       const key = hash < 0 ? undefined : this.state.flows.get(hash);
       if (key === undefined) return false;
       this.state.flows.delete(hash);
-      const packets = frame.readBigUInt64BE(v.countsAt);
-      const bytes = frame.readBigUInt64BE(v.countsAt + 8);
+      const packets = u64At(frame, v.countsAt);
+      const bytes = u64At(frame, v.countsAt + 8);
       facts.push(flowEnd(now, this.datapathId, cookieOf(hash), key, packets, bytes, v.durationSec, v.durationNsec, v.reason, v.idleTimeout, v.hardTimeout));
       return true;
     }

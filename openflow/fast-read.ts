@@ -56,6 +56,14 @@ export function viewPacketIn(b: Uint8Array, v: PacketInView): boolean {
   return true;
 }
 
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The unsigned 64-bit big-endian number at b[at]: one BigInt made (Buffer's reader makes several). */
+export function u64At(b: Uint8Array, at: number): bigint {
+  for (let i = 0; i < 8; i++) scratch.setUint8(i, b[at + i]!);
+  return scratch.getBigUint64(0);
+}
+
 export interface FlowRemovedView {
   /** The cookie as two 32-bit halves. */
   cookieHigh: number;
@@ -65,7 +73,7 @@ export interface FlowRemovedView {
   durationNsec: number;
   idleTimeout: number;
   hardTimeout: number;
-  /** Where packet_count and byte_count (8 bytes each, big-endian) sit. */
+  /** Where packet_count and byte_count (8 bytes each, big-endian: u64At) sit. */
   countsAt: number;
 }
 

@@ -2,7 +2,7 @@
 export { OfpFramer, DEFAULT_MAX_MESSAGE, type Frame } from './framer.ts';
 export { decodeMessage, encodeMessage, encodeInto } from './codec.ts';
 export { BufferWriter, EncodeError } from './buffer-writer.ts';
-export { viewPacketIn, viewFlowRemoved, emptyPacketInView, emptyFlowRemovedView, type PacketInView, type FlowRemovedView } from './fast-read.ts';
+export { viewPacketIn, viewFlowRemoved, u64At, emptyPacketInView, emptyFlowRemovedView, type PacketInView, type FlowRemovedView } from './fast-read.ts';
 export { macToText, ipv4ToText, ipv6ToText } from './addresses.ts';
 export { messageToJson, messageFromJson } from './json.ts';
 export { helloVersions, versionBitmap } from './hello.ts';

@@ -3,7 +3,7 @@ import { frameKey } from '../../controller/frame-key.ts';
 import { ipv4ToText, ipv6ToText, macToText } from '../../openflow/index.ts';
 import { ipv4Text, macText } from '../../controller/address-text.ts';
 import { seededRandom } from '../../pipeline/traffic-generator.ts';
-import { flowHash, flowIdOf, isOurFlowCookie } from '../../controller/flow-id.ts';
+import { cookieHigh, cookieOf, flowHash, flowIdOf, hashOfCookieWords, isOurFlowCookie } from '../../controller/flow-id.ts';
 import { keyToMatch, matchToKey } from '../../controller/match.ts';
 import { ipv4, tcp, udp, icmpEcho } from './frames.ts';
 
@@ -52,6 +52,12 @@ test('flow hashes are pinned: cookies written before a restart or an upgrade are
   t.is(flowHash(tcpKey), 1455547736398770);
   t.is(flowHash({ inPort: 3, ethDst: 'ff:ff:ff:ff:ff:ff', ethSrc: '02:00:00:00:00:01', ethType: 0x806 }), 6481901174861391);
   t.is(flowIdOf(tcpKey), (0x47n << 56n) | 1455547736398770n);
+  const r = seededRandom(8);
+  for (let i = 0; i < 10_000; i++) {
+    const hash = Math.floor(r() * 2 ** 53);
+    if (cookieOf(hash) !== ((0x47n << 56n) | BigInt(hash))) return t.fail(`cookie of ${hash}`);
+    if (hashOfCookieWords(cookieHigh(hash), hash >>> 0) !== hash) return t.fail(`hash of the cookie of ${hash}`);
+  }
 });
 
 test('remembered address texts are always the address\'s own, also when slots are shared and reused', (t) => {

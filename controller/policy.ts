@@ -12,6 +12,7 @@ import { FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, OFP_NO_BUFFER, OFPCML_NO_BUFFER, OFPG
 import { frameKey } from './frame-key.ts';
 import { cookieOf, flowHash } from './flow-id.ts';
 import { keyToMatch } from './match.ts';
+import { FlowTable } from './flow-table.ts';
 
 export interface PolicyConfig {
   /** Seconds without a packet before a flow entry expires (0 = never). */
@@ -29,11 +30,11 @@ export interface SwitchState {
   /** MAC address → the port it was last seen on. */
   macs: Map<string, number>;
   /** The per-flow entries installed on the switch, by flowHash (their cookie's low 53 bits). */
-  flows: Map<number, FlowKey>;
+  flows: FlowTable;
 }
 
 export function emptyState(): SwitchState {
-  return { macs: new Map(), flows: new Map() };
+  return { macs: new Map(), flows: new FlowTable() };
 }
 
 export interface PacketInInput {

@@ -42,7 +42,10 @@ function randomFrame(r: Rand): { frame: Uint8Array; inPort: number } {
 }
 
 function copyState(s: SwitchState): SwitchState {
-  return { macs: new Map(s.macs), flows: new Map(s.flows) };
+  const copy = emptyState();
+  for (const [mac, port] of s.macs) copy.macs.set(mac, port);
+  for (const [hash, key] of s.flows) copy.flows.set(hash, key);
+  return copy;
 }
 
 /** The state as text, keys' field order included (it shows in the events' JSON). */

@@ -2,9 +2,9 @@
 // general decoder, over generated messages and mutations of them: a view is filled exactly
 // when decodeMessage decodes the bytes (so malformed input always reaches the decoder and
 // its error), and then holds the same values.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeMessage, OFP_NO_BUFFER, u64At, viewFlowRemoved, viewPacketIn } from '../../openflow/index.ts';
-import type { Match, OxmField } from '../../openflow/index.ts';
+import type { DecodeResult, Match, OxmField } from '../../openflow/index.ts';
 import { seededRandom } from '../../pipeline/traffic-generator.ts';
 
 type Rand = () => number;
@@ -74,51 +74,41 @@ function mutate(r: Rand, b: Buffer): Buffer {
   }
 }
 
-test('viewPacketIn is filled exactly when decodeMessage decodes a PACKET_IN with an in_port, and agrees with it', (t) => {
-  const r = seededRandom(7);
-  const v = emptyPacketInView();
+/**
+ * 20,000 generated messages, each maybe broken (mutate), through a view and the decoder:
+ * `expected` is the decoded message the view must accept (undefined: it must refuse), and
+ * `same` says whether the filled view holds that message's values. Both outcomes must occur
+ * often, or the test proves nothing.
+ */
+function agree<M>(t: ExecutionContext, seed: number, make: (r: Rand) => Buffer, view: (b: Buffer) => boolean, expected: (d: DecodeResult) => M | undefined, same: (b: Buffer, m: M) => boolean): void {
+  const r = seededRandom(seed);
   let viewed = 0;
   let rejected = 0;
   for (let i = 0; i < 20_000; i++) {
-    const b = mutate(r, packetIn(r));
+    const b = mutate(r, make(r));
     const d = decodeMessage(b);
-    const field = d.ok && d.message.type === 'PACKET_IN' ? d.message.match.find((f) => f.field === 'in_port') : undefined;
-    const inPort = field && field.field !== 'raw' ? field.value : undefined;
-    const ok = viewPacketIn(b, v);
-    if (ok !== (inPort !== undefined)) return t.fail(`view ${ok}, decoder ${JSON.stringify(d.ok ? d.message.type : d.error)} for ${b.toString('hex')}`);
-    if (!ok || !d.ok || d.message.type !== 'PACKET_IN') {
-      rejected++;
-      continue;
-    }
-    viewed++;
-    const m = d.message;
-    if (v.bufferId !== m.buffer_id || v.totalLen !== m.total_len || v.inPort !== Number(inPort) || !b.subarray(v.dataAt).equals(m.data)) {
-      return t.fail(`view ${JSON.stringify(v)} differs from the decoded message for ${b.toString('hex')}`);
-    }
+    const m = expected(d);
+    const ok = view(b);
+    if (ok !== (m !== undefined)) return t.fail(`view ${ok}, decoder ${JSON.stringify(d.ok ? d.message.type : d.error)} for ${b.toString('hex')}`);
+    if (m === undefined) rejected++;
+    else if (same(b, m)) viewed++;
+    else return t.fail(`the view differs from the decoded message for ${b.toString('hex')}`);
   }
   t.true(viewed > 5_000 && rejected > 5_000, `${viewed} viewed, ${rejected} left to the decoder`);
+}
+
+test('viewPacketIn is filled exactly when decodeMessage decodes a PACKET_IN with an in_port, and agrees with it', (t) => {
+  const v = emptyPacketInView();
+  agree(t, 7, packetIn, (b) => viewPacketIn(b, v), (d) => {
+    const field = d.ok && d.message.type === 'PACKET_IN' ? d.message.match.find((f) => f.field === 'in_port') : undefined;
+    return field && field.field !== 'raw' && d.ok && d.message.type === 'PACKET_IN' ? { m: d.message, inPort: Number(field.value) } : undefined;
+  }, (b, { m, inPort }) => v.bufferId === m.buffer_id && v.totalLen === m.total_len && v.inPort === inPort && b.subarray(v.dataAt).equals(m.data));
 });
 
 test('viewFlowRemoved is filled exactly when decodeMessage decodes a FLOW_REMOVED, and agrees with it', (t) => {
-  const r = seededRandom(11);
   const v = emptyFlowRemovedView();
-  let viewed = 0;
-  let rejected = 0;
-  for (let i = 0; i < 20_000; i++) {
-    const b = mutate(r, flowRemoved(r));
-    const d = decodeMessage(b);
-    const ok = viewFlowRemoved(b, v);
-    const decoded = d.ok && d.message.type === 'FLOW_REMOVED' ? d.message : undefined;
-    if (ok !== (decoded !== undefined)) return t.fail(`view ${ok}, decoder ${JSON.stringify(d.ok ? d.message.type : d.error)} for ${b.toString('hex')}`);
-    if (!decoded) {
-      rejected++;
-      continue;
-    }
-    viewed++;
-    const same = ((BigInt(v.cookieHigh) << 32n) | BigInt(v.cookieLow)) === decoded.cookie && v.reason === decoded.reason
-      && v.durationSec === decoded.duration_sec && v.durationNsec === decoded.duration_nsec && v.idleTimeout === decoded.idle_timeout
-      && v.hardTimeout === decoded.hard_timeout && u64At(b, v.countsAt) === decoded.packet_count && u64At(b, v.countsAt + 8) === decoded.byte_count;
-    if (!same) return t.fail(`view ${JSON.stringify(v)} differs from the decoded message for ${b.toString('hex')}`);
-  }
-  t.true(viewed > 5_000 && rejected > 5_000, `${viewed} viewed, ${rejected} left to the decoder`);
+  agree(t, 11, flowRemoved, (b) => viewFlowRemoved(b, v), (d) => (d.ok && d.message.type === 'FLOW_REMOVED' ? d.message : undefined), (b, m) =>
+    ((BigInt(v.cookieHigh) << 32n) | BigInt(v.cookieLow)) === m.cookie && v.reason === m.reason
+    && v.durationSec === m.duration_sec && v.durationNsec === m.duration_nsec && v.idleTimeout === m.idle_timeout
+    && v.hardTimeout === m.hard_timeout && u64At(b, v.countsAt) === m.packet_count && u64At(b, v.countsAt + 8) === m.byte_count);
 });

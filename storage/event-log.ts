@@ -46,6 +46,14 @@ export interface OpenOptions {
   onError?: (err: Error) => void;
 }
 
+/** How long the last block cut took, in ms (see cutBlock). */
+export interface CutTiming {
+  /** From the cut's request to its header and snapshot being durable. */
+  totalMs: number;
+  /** The part of it during which appended events were held back from the file. */
+  heldMs: number;
+}
+
 export interface AppendResult {
   firstSeq: number;
   lastSeq: number;
@@ -96,6 +104,9 @@ export class EventLog {
   #lastHeader: BlockHeader | null;
 
   #queue: Promise<unknown> = Promise.resolve();
+  /** The cut requested last, while it flushes before joining the queue (close waits for it). */
+  #cutting: Promise<unknown> = Promise.resolve();
+  #lastCutTiming: CutTiming | null = null;
   #flushQueued = false;
   #cutQueued = false;
   #syncTimer: NodeJS.Timeout | null = null;
@@ -129,7 +140,7 @@ export class EventLog {
     const everyMs = opts.blocks?.everyMs ?? 0;
     if (everyMs > 0) {
       this.#cutTimer = setInterval(() => {
-        if (this.#frontier.size > 0) this.#queueCut();
+        if (this.#frontier.size > 0) this.#queueCut(true);
       }, everyMs);
       this.#cutTimer.unref();
     }
@@ -172,6 +183,10 @@ export class EventLog {
 
   get lastBlock(): BlockHeader | null {
     return this.#lastHeader;
+  }
+
+  get lastCutTiming(): CutTiming | null {
+    return this.#lastCutTiming;
   }
 
   /**
@@ -248,7 +263,7 @@ export class EventLog {
       }).catch(() => {}); // the waiters carry the error
     }
     const everyEvents = this.#opts.blocks?.everyEvents ?? 0;
-    if (everyEvents > 0 && this.#frontier.size >= everyEvents) this.#queueCut();
+    if (everyEvents > 0 && this.#frontier.size >= everyEvents) this.#queueCut(false);
     return result;
   }
 
@@ -259,15 +274,16 @@ export class EventLog {
   }
 
   /**
-   * Cuts a block over the events appended since the last one: writes them, then writes the
-   * signed header and takes the snapshot (btrfs, durable through the snapshot's commit), or
-   * fsyncs and writes the header durably (directory). Resolves with the header, or null when
-   * no event is waiting for a block.
+   * Cuts a block over the events appended up to the moment the cut starts (after the flush
+   * below): writes them, then writes the signed header and takes the snapshot (btrfs,
+   * durable through the snapshot's commit), or fsyncs and writes the header durably
+   * (directory). Resolves with the header, or null when no event is waiting for a block.
+   * lastCutTiming then tells how long it took, and how long appends were held.
    */
   cutBlock(opts: { model?: string | null } = {}): Promise<BlockHeader | null> {
     if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
     if (this.#closed) return Promise.reject(new Error('the event log is closed'));
-    return this.#enqueue(() => this.#cut(opts.model === undefined ? this.model : opts.model));
+    return this.#flushAndCut(opts.model === undefined ? this.model : opts.model);
   }
 
   // Reads (they see written lines only).
@@ -288,8 +304,9 @@ export class EventLog {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#cutTimer) clearInterval(this.#cutTimer);
-    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#cancelSyncTimer();
     try {
+      await this.#cutting.catch(() => {});
       await this.#queue;
       await this.#retention;
       if (!this.#failed) await this.#fsync();
@@ -308,13 +325,37 @@ export class EventLog {
     return run;
   }
 
-  #queueCut(): void {
+  /**
+   * A timer cut flushes first like cutBlock; a cut for the event count joins the queue at
+   * once, so its block ends where the count was reached rather than wherever appends got to
+   * during the flush.
+   */
+  #queueCut(flushFirst: boolean): void {
     if (this.#cutQueued || this.#failed || this.#closed) return;
     this.#cutQueued = true;
-    this.#enqueue(() => {
-      this.#cutQueued = false;
-      return this.#cut(this.model);
-    }).catch((err) => this.#opts.onError?.(err));
+    this.#flushAndCut(this.model, () => (this.#cutQueued = false), flushFirst).catch((err) => this.#opts.onError?.(err));
+  }
+
+  /**
+   * A cut in two parts. First, while appends go on, the data written so far is fdatasynced
+   * (btrfs), so the snapshot's transaction commit, during which appends must be held (the
+   * snapshot must end between two batches), finds little data left to write. Then the cut
+   * itself runs in the queue, holding appends back until the snapshot is taken.
+   */
+  #flushAndCut(model: string | null, onStart?: () => void, flushFirst = true): Promise<BlockHeader | null> {
+    const requested = performance.now();
+    const join = () =>
+      this.#enqueue(async () => {
+        onStart?.();
+        const held = performance.now();
+        const header = await this.#cut(model);
+        const done = performance.now();
+        if (header) this.#lastCutTiming = { totalMs: done - requested, heldMs: done - held };
+        return header;
+      });
+    const cut = flushFirst && this.#backend.kind === 'btrfs' ? this.#fsync().then(join) : join();
+    this.#cutting = cut;
+    return cut;
   }
 
   /** Takes what is pending now (synchronously) and writes it; the flush step of a queue op. */
@@ -337,6 +378,11 @@ export class EventLog {
       throw err;
     }
     for (const w of waiters) w.resolve({ firstSeq: w.firstSeq, lastSeq: w.lastSeq });
+  }
+
+  #cancelSyncTimer(): void {
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
+    this.#syncTimer = null;
   }
 
   #scheduleSync(): void {
@@ -400,10 +446,14 @@ export class EventLog {
       await this.#writeBatch();
       if (this.#backend.kind === 'btrfs') {
         // The header goes in first, unsynced: taking the snapshot commits a btrfs transaction
-        // that flushes the subvolume's data, so the log bytes, the header and the snapshot
-        // become durable together, with no fsync of our own. A crash before the snapshot
-        // leaves a header without one, which the next start completes (see recover.ts).
+        // that flushes the subvolume's data, so the log bytes written since the flush before
+        // the cut, the header and the snapshot become durable together. A crash before the
+        // snapshot leaves a header without one, which the next start completes (recover.ts).
+        // No fdatasync of ours runs alongside the commit (a pending timer one is dropped, the
+        // commit covers it): it would only add a btrfs log tree for the commit to write.
         const durable = this.#writtenSeq;
+        this.#cancelSyncTimer();
+        await this.#syncing?.catch(() => {});
         writeHeader(this.#l.blocks, header, { fsync: false });
         await this.#backend.snapshot(header);
         if (durable > this.#durableSeq) this.#durableSeq = durable;

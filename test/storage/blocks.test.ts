@@ -87,6 +87,25 @@ test('cuts taken while appends stream in never split a line, and everything veri
   t.is(r.snapshots, made);
 });
 
+test('a cut on btrfs flushes before it holds appends: it covers what was appended meanwhile, all of it durable, and says how long it held', async (t) => {
+  const dir = await btrfs.initialised(t);
+  if (!dir) return;
+  const log = await openEventLog({ dir });
+  t.is(log.lastCutTiming, null);
+  await log.append(flowEvents(500));
+  const cut = log.cutBlock();
+  // Appended before the cut starts (it is still flushing): the block takes them too.
+  const late = log.append(flowEvents(20, 500));
+  const h = (await cut)!;
+  t.true(log.durableSeq >= h.lastSeq, `durable ${log.durableSeq}, block ends at ${h.lastSeq}`);
+  await late;
+  await log.close();
+  t.is(h.lastSeq, 519);
+  const timing = log.lastCutTiming!;
+  t.true(timing.heldMs > 0 && timing.heldMs <= timing.totalMs, JSON.stringify(timing));
+  t.deepEqual((await verify(dir)).problems, []);
+});
+
 test('cuts happen every N events and on a timer; retention keeps the last K snapshots and every header', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;

@@ -4,9 +4,18 @@
 // the ranges that do not share physical bytes — typically the last partial block, or
 // whatever an attacker rewrote — are compared byte by byte. The maps come from the kernel
 // (FIEMAP, through e2fsprogs' filefrag, argument array, no shell).
-import { execFileSync } from 'node:child_process';
+//
+// Why that is sound: where both files map the same logical offset to the same physical
+// address, in extents stored plainly (not compressed, inline, delalloc or unwritten:
+// those count as unshared and are compared), a read of either file returns the same disk
+// bytes. Rewriting a file inside a snapshot (after making it writable) copies on write to
+// new extents, so its map changes and those bytes are compared; reflinking the live log's
+// own extents into it at the same offsets yields exactly the live log's (verified) bytes.
+// What is trusted is the filesystem's own map of where a file's bytes are, the same
+// filesystem that stores the log being verified.
+import { execFile } from 'node:child_process';
 
-interface Extent {
+export interface Extent {
   logical: number;
   physical: number;
   length: number;
@@ -17,41 +26,61 @@ interface Extent {
 const LINE = /^\s*\d+:\s+(\d+)\.\.\s*(\d+):\s+(\d+)\.\.\s*(\d+):\s+(\d+):\s*(?:\d+:)?\s*(.*)$/;
 const NOT_PLAIN = /encoded|inline|unknown|delalloc|unwritten|not_aligned|data_inline|tail/;
 
-/** The file's extents, or null when the map cannot be had (no filefrag, not supported). */
-export function fileExtents(path: string): Extent[] | null {
-  let out: string;
-  try {
-    out = execFileSync('filefrag', ['-v', '-b1', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return null;
-  }
+function parse(out: string): Extent[] {
   const extents: Extent[] = [];
   for (const line of out.split('\n')) {
     const m = LINE.exec(line);
     if (!m) continue;
     extents.push({ logical: Number(m[1]), physical: Number(m[3]), length: Number(m[5]), plain: !NOT_PLAIN.test(m[6]) });
   }
-  return extents;
+  return extents.sort((x, y) => x.logical - y.logical);
 }
 
-function extentAt(list: Extent[], p: number): Extent | undefined {
-  return list.find((e) => e.logical <= p && p < e.logical + e.length);
+/** The file's extents, or null when the map cannot be had (no filefrag, not supported). */
+export function fileExtents(path: string): Promise<Extent[] | null> {
+  return new Promise((resolve) => {
+    // A multi-gigabyte log has thousands of extents: room for their lines.
+    execFile('filefrag', ['-v', '-b1', path], { encoding: 'utf8', maxBuffer: 256 << 20 }, (err, out) => resolve(err ? null : parse(out)));
+  });
+}
+
+/**
+ * The extent maps of several files, at most `concurrency` filefrag processes at a time.
+ * Started before verify's log walk, they run beside it.
+ */
+export async function extentMaps(paths: string[], concurrency = 4): Promise<(Extent[] | null)[]> {
+  const maps: (Extent[] | null)[] = new Array(paths.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      maps[i] = await fileExtents(paths[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
+  return maps;
 }
 
 /**
  * Ranges [start, end) within [0, length) that the two files are not known to share:
- * everything, when either map is missing.
+ * everything, when either map is missing. The maps are in logical order (as fileExtents
+ * gives them) and are walked once.
  */
 export function unsharedRanges(a: Extent[] | null, b: Extent[] | null, length: number): [number, number][] {
   if (!a || !b) return length > 0 ? [[0, length]] : [];
   const ranges: [number, number][] = [];
+  let i = 0;
+  let j = 0;
   for (let p = 0; p < length; ) {
-    const x = extentAt(a, p);
-    const y = extentAt(b, p);
-    const ends = [length, x ? x.logical + x.length : Infinity, y ? y.logical + y.length : Infinity];
-    // Up to the next extent boundary of either file (or the next extent start after a hole).
-    const nextStart = Math.min(...[...a, ...b].map((e) => e.logical).filter((s) => s > p), length);
-    const end = Math.min(...ends, x && y ? Infinity : nextStart);
+    while (i < a.length && a[i].logical + a[i].length <= p) i++;
+    while (j < b.length && b[j].logical + b[j].length <= p) j++;
+    const x = i < a.length && a[i].logical <= p ? a[i] : undefined;
+    const y = j < b.length && b[j].logical <= p ? b[j] : undefined;
+    // Up to the next extent boundary of either file: the end of the extent at p, or the
+    // start of the next one after a hole.
+    let end = length;
+    if (i < a.length) end = Math.min(end, x ? x.logical + x.length : a[i].logical);
+    if (j < b.length) end = Math.min(end, y ? y.logical + y.length : b[j].logical);
     const shared = x && y && x.plain && y.plain && x.physical - x.logical === y.physical - y.logical;
     if (!shared) {
       const last = ranges.at(-1);

@@ -15,7 +15,7 @@ import { layout, NOT_EVIDENCE, readConfig, type Layout } from './layout.ts';
 import { loadPublicKey } from './signing.ts';
 import { publicKeyPath } from './init.ts';
 import { lineStartBefore, seqAt } from './line-scan.ts';
-import { fileExtents, unsharedRanges } from './extents.ts';
+import { extentMaps, unsharedRanges, type Extent } from './extents.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -104,7 +104,19 @@ function firstDifference(a: number, b: number, ranges: [number, number][]): numb
   return -1;
 }
 
-function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logFd: number): string | null {
+/** Reads files once each: the live copies that every snapshot's copy is compared with. */
+type LiveFiles = Map<string, Buffer | null>;
+
+function liveFile(live: LiveFiles, path: string): Buffer | null {
+  if (!live.has(path)) live.set(path, existsSync(path) ? readFileSync(path) : null);
+  return live.get(path)!;
+}
+
+/**
+ * `extents` are the snapshot's log's and the live log's extent maps (null where unknown:
+ * then every byte is compared).
+ */
+function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logFd: number, extents: [Extent[] | null, Extent[] | null], live: LiveFiles): string | null {
   const h = headers[s.index];
   if (!h || snapshotName(h) !== s.name) return 'no header names this snapshot';
   const snapLog = join(s.path, 'events.jsonl');
@@ -115,7 +127,7 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
     const size = fstatSync(fd).size;
     if (size !== end) return `its events.jsonl has ${size} bytes, the header covers ${end}`;
     // Only the bytes the snapshot does not share on disk with the live log need reading.
-    const diff = firstDifference(fd, logFd, unsharedRanges(fileExtents(snapLog), fileExtents(l.log), end));
+    const diff = firstDifference(fd, logFd, unsharedRanges(extents[0], extents[1], end));
     if (diff >= 0) return `its events.jsonl differs from the log at byte ${diff} (seq ${seqAt(fd, lineStartBefore(fd, diff)) ?? '?'})`;
   } finally {
     closeSync(fd);
@@ -129,10 +141,33 @@ function checkSnapshot(l: Layout, s: SnapshotEntry, headers: BlockHeader[], logF
     if (!present.has(want)) return `${want} is missing from it`;
   }
   for (const f of present) {
-    const live = join(l.dir, f);
-    if (!existsSync(live) || !readFileSync(live).equals(readFileSync(join(s.path, f)))) return `${f} differs from the one in the data directory`;
+    const original = liveFile(live, join(l.dir, f));
+    if (!original || !original.equals(readFileSync(join(s.path, f)))) return `${f} differs from the one in the data directory`;
   }
   return null;
+}
+
+/**
+ * Checks each snapshot (`maps`: the extent maps of the live log, then of each snapshot's
+ * log, in order) and adds what is wrong to `problems`; `rename` rewords a problem.
+ */
+async function checkSnapshots(l: Layout, snapshots: SnapshotEntry[], headers: BlockHeader[], maps: Promise<(Extent[] | null)[]>, problems: Problem[], rename = (m: string) => m): Promise<void> {
+  const [liveMap, ...snapMaps] = await maps;
+  const fd = openSync(l.log, 'r');
+  const live: LiveFiles = new Map();
+  try {
+    snapshots.forEach((s, i) => {
+      const problem = checkSnapshot(l, s, headers, fd, [snapMaps[i], liveMap], live);
+      if (problem) problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${rename(problem)}` });
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The extent maps checkSnapshots needs, started now (filefrag processes run beside the walk). */
+function snapshotMaps(l: Layout, snapshots: SnapshotEntry[]): Promise<(Extent[] | null)[]> {
+  return snapshots.length === 0 ? Promise.resolve([]) : extentMaps([l.log, ...snapshots.map((s) => join(s.path, 'events.jsonl'))]);
 }
 
 /** Splits the log into ranges of whole blocks of about `target` bytes, then the open tail. */
@@ -199,6 +234,12 @@ export async function verify(dir: string, opts: VerifyOptions = {}): Promise<Ver
   const fileSize = statSync(l.log).size;
   const threads = opts.threads ?? (fileSize >= 64 << 20 ? availableParallelism() : 1);
   const ranges = planRanges(headers, fileSize, opts.rangeBytes ?? Math.max(8 << 20, fileSize / (threads * 4)));
+  // A snapshot made by a cut killed between its snapshot and its header is not checked:
+  // the writer removes it at start.
+  const snapshots = listSnapshots(l);
+  const unfinished = snapshots.filter((s) => s.index === headers.length);
+  const checked = snapshots.filter((s) => s.index !== headers.length);
+  const maps = snapshotMaps(l, checked);
 
   // In order, the first range with a problem holds the first bad point: every range before
   // it checked out, so the seq and prev it assumed were right.
@@ -213,27 +254,14 @@ export async function verify(dir: string, opts: VerifyOptions = {}): Promise<Ver
     }
   }
   const firstBad = results.findIndex((w) => w.problem);
-  const checked = firstBad < 0 ? results : results.slice(0, firstBad + 1);
-  const events = checked.reduce((n, w) => n + w.lines, 0);
+  const walked = firstBad < 0 ? results : results.slice(0, firstBad + 1);
+  const events = walked.reduce((n, w) => n + w.lines, 0);
   if (firstBad >= 0) problems.unshift(results[firstBad].problem!);
   if (results.at(-1)?.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
+  for (const s of unfinished) notes.push(`snapshot ${s.name} has no header yet: an unfinished cut, removed when the writer next starts`);
 
-  const fd = openSync(l.log, 'r');
-  try {
-    const snapshots = listSnapshots(l);
-    for (const s of snapshots) {
-      if (s.index === headers.length) {
-        // A cut killed between its snapshot and its header; the writer removes it at start.
-        notes.push(`snapshot ${s.name} has no header yet: an unfinished cut, removed when the writer next starts`);
-        continue;
-      }
-      const problem = checkSnapshot(l, s, headers, fd);
-      if (problem) problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${problem}` });
-    }
-    return { ok: problems.length === 0, events, bytes: firstBad < 0 ? fileSize : ranges[firstBad].start, blocks: headers.length, snapshots: snapshots.length, problems, notes };
-  } finally {
-    closeSync(fd);
-  }
+  await checkSnapshots(l, checked, headers, maps, problems);
+  return { ok: problems.length === 0, events, bytes: firstBad < 0 ? fileSize : ranges[firstBad].start, blocks: headers.length, snapshots: snapshots.length, problems, notes };
 }
 
 /**
@@ -248,16 +276,8 @@ async function verifyReplica(l: Layout, opts: VerifyOptions): Promise<VerifyRepo
   if (!newest) return { ok: false, events: 0, bytes: 0, blocks: 0, snapshots: 0, problems: [{ message: `the replica ${l.dir} holds no block snapshot` }], notes: [] };
   const report = await verify(newest.path, { ...opts, publicKey: opts.publicKey ?? readFileSync(publicKeyPath(l.dir)) });
   const n = layout(newest.path);
-  const fd = openSync(n.log, 'r');
-  try {
-    const headers = loadHeaders(n, []);
-    for (const s of snapshots.slice(0, -1)) {
-      const problem = checkSnapshot(n, s, headers, fd);
-      if (problem) report.problems.push({ block: s.index, snapshot: s.name, message: `snapshot ${s.name}: ${problem.replace('the data directory', newest.name)}` });
-    }
-  } finally {
-    closeSync(fd);
-  }
+  const older = snapshots.slice(0, -1);
+  await checkSnapshots(n, older, loadHeaders(n, []), snapshotMaps(n, older), report.problems, (m) => m.replace('the data directory', newest.name));
   for (const f of filesUnder(l.metadata)) {
     const copy = join(l.metadata, f);
     const original = join(n.metadata, f);

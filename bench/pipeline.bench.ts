@@ -2,10 +2,13 @@
 // of this process (one core); latency is wall-clock.
 // Frames parsed/s, events built/s (facts → private ECS events), events vectorized/s (features
 // + model, exact engine and tfjs-wasm at several batch sizes), and the latency process() adds
-// per event at low load (one fact per call, calls one after another).
-import { createPipeline } from '../pipeline/index.ts';
+// per event at low load (one fact per call, calls one after another). Then encode() (event
+// JSON + vectors, what `ghostbridge run` logs) on facts shaped like the controller bench's,
+// in the calling thread and in a worker thread (createThreadedPipeline).
+import { createPipeline, createThreadedPipeline, type Pipeline } from '../pipeline/index.ts';
 import type { FlowFact } from '../pipeline/index.ts';
 import { generateTraffic } from '../pipeline/traffic-generator.ts';
+import { ethernet, ipv4, tcp, ETH_IPV4, PROTO_TCP } from '../pipeline/frame-builder.ts';
 import { parseFrame } from '../pipeline/frame.ts';
 import { CryptoPAn } from '../pipeline/cryptopan.ts';
 import { DenseModel } from '../pipeline/dense.ts';
@@ -117,3 +120,56 @@ async function latency(label: string, engine: 'exact' | 'tfjs', sample: FlowFact
 await latency('exact engine', 'exact', facts.slice(0, 20_000), 0);
 await latency('tfjs-wasm engine, no wait', 'tfjs', facts.slice(0, 5_000), 0);
 await latency('tfjs-wasm engine, default 1 ms wait', 'tfjs', facts.slice(0, 2_000), 1);
+
+/**
+ * Facts as `ghostbridge run` gets them under bench/controller.bench.ts: 16 switches, each
+ * packet-in a new TCP flow between two of 64 hosts, and the flow started 1,024 packet-ins
+ * earlier reported ended.
+ */
+function runShapedFacts(packetIns: number): FlowFact[] {
+  const out: FlowFact[] = [];
+  const t0 = Date.UTC(2026, 10, 25, 13);
+  const mac = (sw: number, h: number) => `02:00:${sw.toString(16).padStart(2, '0')}:00:00:${h.toString(16).padStart(2, '0')}`;
+  for (let i = 0; i < packetIns; i++) {
+    const sw = 1 + (i % 16);
+    const src = (i >> 4) % 64;
+    const dst = (src + 1) % 64;
+    const srcPort = 1024 + ((i >> 10) % 60_000);
+    const key = { inPort: src + 1, ethSrc: mac(sw, src), ethDst: mac(sw, dst), ethType: ETH_IPV4, ipSrc: `10.${sw}.0.${src}`, ipDst: `10.${sw}.0.${dst}`, ipProto: PROTO_TCP, srcPort, dstPort: 80 };
+    const frame = ethernet({ src: key.ethSrc, dst: key.ethDst, type: ETH_IPV4 }, ipv4({ src: key.ipSrc, dst: key.ipDst, protocol: PROTO_TCP, ttl: 64 }, tcp({ srcPort, dstPort: 80, flags: 0x002 })));
+    out.push({ kind: 'flow.start', time: t0 + (i >> 5), datapathId: BigInt(sw), flowId: BigInt(i), key, frame, frameLength: frame.length });
+    const ended = out[out.length - 1 - 1024 * 2];
+    if (ended?.kind === 'flow.start') {
+      out.push({ kind: 'flow.end', time: t0 + (i >> 5), datapathId: ended.datapathId, flowId: ended.flowId, key: ended.key, counters: { packets: 1n, bytes: 64n }, durationSeconds: 1.5, reason: 'idle-timeout', idleTimeout: 10, hardTimeout: 0 });
+    }
+  }
+  return out;
+}
+
+const threadCpuMs = () => {
+  const u = process.threadCpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const runShaped = runShapedFacts(40_000);
+const callBatches: FlowFact[][] = [];
+for (let i = 0; i < runShaped.length; i += 32) callBatches.push(runShaped.slice(i, i + 32));
+/** 16 callers at once (one per switch session), 32 facts a call, over the run-shaped facts: events per CPU-second of all threads, and µs of the calling thread per event. */
+async function encodeRate(p: Pipeline): Promise<string> {
+  let best = '';
+  for (let round = 0; round < 3; round++) { // the first rounds warm up (flow table, pseudonyms, JIT)
+    const [all0, own0] = [cpuMs(), threadCpuMs()];
+    let next = 0;
+    let events = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < callBatches.length) {
+        const { jsons } = await p.encode(callBatches[next++]!);
+        events += jsons.length; // (not `events += await …`: that reads events before the wait)
+      }
+    }));
+    best = `${perSecond((events / (cpuMs() - all0)) * 1000)} (calling thread: ${(((threadCpuMs() - own0) * 1000) / events).toFixed(2)} µs an event)`;
+  }
+  await p.close();
+  return best;
+}
+report('run-shaped facts → event JSON + vectors, encode(), in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} })));
+report('the same, encode() in a worker thread (run\'s default)', await encodeRate(await createThreadedPipeline({ key, log: () => {} })));

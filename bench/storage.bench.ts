@@ -44,20 +44,40 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Appends `total` events as `producers` concurrent callers of `batch` events each. */
-async function appendRate(log: EventLog, total: number, batch: number, producers: number): Promise<number> {
+/** The pool as JSON text and timestamps, as a caller of appendJson hands them over. */
+const POOL_JSON = POOL.map((e) => JSON.stringify(e));
+const POOL_TIMES = POOL.map((e) => e['@timestamp'] as string);
+
+/**
+ * Appends `total` events as `producers` concurrent callers of `batch` events each (objects
+ * through append, or JSON text through appendJson); returns events per second of wall time
+ * and per CPU-second of the whole process (libuv's write and fsync threads included).
+ */
+async function appendRate(log: EventLog, total: number, batch: number, producers: number, json: boolean): Promise<[number, number]> {
   let next = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: producers }, async () => {
       while (next < total) {
-        const events = [];
-        for (let i = 0; i < batch; i++) events.push(POOL[next++ & 4095]);
-        await log.append(events);
+        if (json) {
+          const jsons = [];
+          const times = [];
+          for (let i = 0; i < batch; i++, next++) {
+            jsons.push(POOL_JSON[next & 4095]);
+            times.push(POOL_TIMES[next & 4095]);
+          }
+          await log.appendJson(jsons, times);
+        } else {
+          const events = [];
+          for (let i = 0; i < batch; i++) events.push(POOL[next++ & 4095]);
+          await log.append(events);
+        }
       }
     }),
   );
-  return total / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(c0);
+  return [total / ((performance.now() - t0) / 1000), total / ((cpu.user + cpu.system) / 1e6)];
 }
 
 /**
@@ -129,20 +149,22 @@ async function main() {
   const rows: string[][] = [];
   try {
     // 1. Append throughput.
-    if (PARTS.has('append')) for (const [durability, total, batch, producers] of [
-      ['batch', 1_000_000, 100, 8],
-      ['batch', 1_000_000, 100, 32],
-      ['batch', 300_000, 1, 2000],
-      ['fsync', 200_000, 100, 8],
-      ['fsync', 50_000, 1, 2000],
+    if (PARTS.has('append')) for (const [durability, total, batch, producers, json] of [
+      ['batch', 1_000_000, 100, 8, false],
+      ['batch', 1_000_000, 100, 8, true],
+      ['batch', 1_000_000, 100, 32, false],
+      ['batch', 300_000, 1, 2000, false],
+      ['fsync', 200_000, 100, 8, false],
+      ['fsync', 50_000, 1, 2000, false],
     ] as const) {
-      const dir = join(scratch.root, `append-${durability}-${batch}-${producers}`);
+      const dir = join(scratch.root, `append-${durability}-${batch}-${producers}-${json ? 'json' : 'obj'}-${process.pid}`);
       await initData({ dir, btrfs: true });
       const log = await openEventLog({ dir, durability });
-      await appendRate(log, 20_000, batch, producers); // warm-up
-      const rate = await appendRate(log, total, batch, producers);
+      await appendRate(log, 20_000, batch, producers, json); // warm-up
+      const [rate, perCpu] = await appendRate(log, total, batch, producers, json);
       await log.close();
-      rows.push([`append, ${durability} durability, ${producers} callers × ${batch} event${batch > 1 ? 's' : ''}`, `${Math.round(rate).toLocaleString('en')} events/s`]);
+      const what = `append${json ? 'Json' : ''}, ${durability} durability, ${producers} callers × ${batch} event${batch > 1 ? 's' : ''}`;
+      rows.push([what, `${Math.round(rate).toLocaleString('en')} events/s (${Math.round(perCpu).toLocaleString('en')} per CPU-second)`]);
       console.log(rows.at(-1)!.join(': '));
     }
 
@@ -163,17 +185,25 @@ async function main() {
       execFileSync('sync', ['-f', dir]);
       await log.append([POOL[0]]);
       await log.cutBlock();
+      // Cut time: from cutBlock() to its promise resolving, that is until the signed header
+      // and the snapshot are durable (the snapshot's commit); it includes the fdatasync
+      // before appends are held. Held: the part of it during which appends are not written.
       const times: number[] = [];
+      const held: number[] = [];
       for (let i = 0; i < 100; i++) {
         await log.append(Array.from({ length: 200 }, (_, j) => POOL[(i * 200 + j) & 4095]));
         const c0 = performance.now();
         await log.cutBlock();
         times.push(performance.now() - c0);
+        held.push(log.lastCutTiming!.heldMs);
       }
       await log.close();
-      times.sort((a, b) => a - b);
       const mb = log.lastBlock!.byteOffset / 1e6;
-      rows.push([`cut at ${size.toLocaleString('en')} events (${mb.toFixed(0)} MB log; built in ${built.toFixed(1)} s, index caught up on open in ${opened.toFixed(1)} s)`, `p50 ${pct(times, 50).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms, max ${times.at(-1)!.toFixed(2)} ms`]);
+      const spread = (t: number[]) => {
+        t.sort((a, b) => a - b);
+        return `p50 ${pct(t, 50).toFixed(2)} ms, p99 ${pct(t, 99).toFixed(2)} ms, max ${t.at(-1)!.toFixed(2)} ms`;
+      };
+      rows.push([`cut at ${size.toLocaleString('en')} events (${mb.toFixed(0)} MB log; built in ${built.toFixed(1)} s, index caught up on open in ${opened.toFixed(1)} s)`, `${spread(times)}; appends held ${spread(held)}`]);
       console.log(rows.at(-1)!.join(': '));
       // Continue the bulk writer after the blocks the EventLog cut.
       const last = log.lastBlock!;
@@ -192,7 +222,7 @@ async function main() {
       const cpuSecs = (cpu.user + cpu.system) / 1e6;
       if (!report.ok) throw new Error(`verify failed: ${report.problems[0].message}`);
       const mb = report.bytes / 1e6;
-      rows.push([`verify ${report.events.toLocaleString('en')} events, ${report.blocks} blocks, ${report.snapshots} snapshots, ${threads} thread${threads > 1 ? 's' : ''}`, `${(mb / secs).toFixed(0)} MB/s (${mb.toFixed(0)} MB in ${secs.toFixed(1)} s; ${(mb / cpuSecs).toFixed(0)} MB per CPU-second, ${(cpuSecs / secs).toFixed(2)} cores busy)`]);
+      rows.push([`verify ${report.events.toLocaleString('en')} events (${Math.round(report.bytes / report.events)} bytes a line), ${report.blocks} blocks, ${report.snapshots} snapshots, ${threads} thread${threads > 1 ? 's' : ''}`, `${(mb / secs).toFixed(0)} MB/s (${mb.toFixed(0)} MB in ${secs.toFixed(1)} s; ${(mb / cpuSecs).toFixed(0)} MB per CPU-second, ${(cpuSecs / secs).toFixed(2)} cores busy)`]);
       console.log(rows.at(-1)!.join(': '));
     }
   } finally {

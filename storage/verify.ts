@@ -34,7 +34,10 @@ export interface VerifyOptions {
   publicKey?: string | Buffer;
   /** Worker threads for the log walk; default: one per CPU for logs of 64 MB or more, else none. */
   threads?: number;
-  /** Bytes of whole blocks per worker task (default: the log over 4 × threads, at least 8 MB). */
+  /**
+   * Bytes of whole blocks per worker task (default: the log over 4 × threads, within 8 to
+   * 64 MB, so a worker slowed by other load holds up the end by one small task at most).
+   */
   rangeBytes?: number;
 }
 
@@ -233,7 +236,7 @@ export async function verify(dir: string, opts: VerifyOptions = {}): Promise<Ver
   const headers = loadHeaders(l, problems);
   const fileSize = statSync(l.log).size;
   const threads = opts.threads ?? (fileSize >= 64 << 20 ? availableParallelism() : 1);
-  const ranges = planRanges(headers, fileSize, opts.rangeBytes ?? Math.max(8 << 20, fileSize / (threads * 4)));
+  const ranges = planRanges(headers, fileSize, opts.rangeBytes ?? Math.max(8 << 20, Math.min(64 << 20, fileSize / (threads * 4))));
   // A snapshot made by a cut killed between its snapshot and its header is not checked:
   // the writer removes it at start.
   const snapshots = listSnapshots(l);

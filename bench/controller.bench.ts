@@ -144,7 +144,9 @@ function soak(kind: 'forwarding' | 'full'): Promise<string> {
     const { rate } = await throughput(sws, pid, SOAK, rss);
     const tenth = Math.max(1, Math.floor(rss.length / 10));
     const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const line = `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB`;
+    // The average of each tenth of the run, so a slow climb shows apart from warm-up.
+    const curve = Array.from({ length: Math.ceil(rss.length / tenth) }, (_, i) => avg(rss.slice(i * tenth, (i + 1) * tenth)).toFixed(0)).join(' ');
+    const line = `${SOAK} s at ${Math.round(rate).toLocaleString('en')}/s: RSS first 10% avg ${avg(rss.slice(0, tenth)).toFixed(0)} MiB, last 10% avg ${avg(rss.slice(-tenth)).toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB; by tenths: ${curve} MiB`;
     return kind === 'full' ? `${line}\n${indexShare(`${data}.index`, rss)}` : line;
   });
 }

@@ -104,9 +104,11 @@ export class EventLog {
   #lastHeader: BlockHeader | null;
 
   #queue: Promise<unknown> = Promise.resolve();
-  /** The cut requested last, while it flushes before joining the queue (close waits for it). */
+  /** Cuts requested so far, which may still be flushing before they join the queue (close waits). */
   #cutting: Promise<unknown> = Promise.resolve();
   #lastCutTiming: CutTiming | null = null;
+  /** Cuts requested and not finished: their snapshot commits will make the writes durable. */
+  #cutsPending = 0;
   #flushQueued = false;
   #cutQueued = false;
   #syncTimer: NodeJS.Timeout | null = null;
@@ -306,7 +308,7 @@ export class EventLog {
     if (this.#cutTimer) clearInterval(this.#cutTimer);
     this.#cancelSyncTimer();
     try {
-      await this.#cutting.catch(() => {});
+      await this.#cutting;
       await this.#queue;
       await this.#retention;
       if (!this.#failed) await this.#fsync();
@@ -344,17 +346,22 @@ export class EventLog {
    */
   #flushAndCut(model: string | null, onStart?: () => void, flushFirst = true): Promise<BlockHeader | null> {
     const requested = performance.now();
+    this.#cutsPending++;
     const join = () =>
       this.#enqueue(async () => {
         onStart?.();
         const held = performance.now();
-        const header = await this.#cut(model);
-        const done = performance.now();
-        if (header) this.#lastCutTiming = { totalMs: done - requested, heldMs: done - held };
-        return header;
+        try {
+          const header = await this.#cut(model);
+          const done = performance.now();
+          if (header) this.#lastCutTiming = { totalMs: done - requested, heldMs: done - held };
+          return header;
+        } finally {
+          this.#cutDone();
+        }
       });
-    const cut = flushFirst && this.#backend.kind === 'btrfs' ? this.#fsync().then(join) : join();
-    this.#cutting = cut;
+    const cut = flushFirst && this.#backend.kind === 'btrfs' ? this.#fsync().then(join, (err) => (this.#cutDone(), Promise.reject(err))) : join();
+    this.#cutting = Promise.allSettled([this.#cutting, cut]);
     return cut;
   }
 
@@ -380,13 +387,21 @@ export class EventLog {
     for (const w of waiters) w.resolve({ firstSeq: w.firstSeq, lastSeq: w.lastSeq });
   }
 
+  /** The end of a cut: batch writes made while it was pending get their timer fsync again. */
+  #cutDone(): void {
+    if (--this.#cutsPending === 0 && this.#writtenSeq > this.#durableSeq) this.#scheduleSync();
+  }
+
   #cancelSyncTimer(): void {
     if (this.#syncTimer) clearTimeout(this.#syncTimer);
     this.#syncTimer = null;
   }
 
   #scheduleSync(): void {
-    if (this.#syncTimer || this.#closed) return; // close() does the last fsync itself
+    // close() does the last fsync itself. While a cut is pending (flushed, waiting for its
+    // turn, or committing its snapshot) its commit will make what is written durable, and
+    // an fdatasync in flight when it starts would hold appends up for that much longer.
+    if (this.#syncTimer || this.#closed || this.#cutsPending > 0) return;
     this.#syncTimer = setTimeout(() => {
       this.#syncTimer = null;
       this.#fsync().catch((err) => this.#opts.onError?.(err));

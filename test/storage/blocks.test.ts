@@ -106,6 +106,23 @@ test('a cut on btrfs flushes before it holds appends: it covers what was appende
   t.deepEqual((await verify(dir)).problems, []);
 });
 
+test('a cut that fails (no signing key) leaves the writes made while it was pending to the fsync timer', async (t) => {
+  const dir = await btrfs.initialised(t);
+  if (!dir) return;
+  const log = await openEventLog({ dir, keyFile: join(dir, 'no-such-key.pem'), fsyncIntervalMs: 5 });
+  await log.append(flowEvents(100));
+  for (let i = 0; i < 200 && log.durableSeq < 99; i++) await new Promise((ok) => setTimeout(ok, 5)); // no fsync timer left
+  t.is(log.durableSeq, 99);
+  const cut = log.cutBlock();
+  const late = log.append(flowEvents(10, 100)); // written while the cut is pending
+  await t.throwsAsync(cut, { message: /without the signing key/ });
+  t.deepEqual(await late, { firstSeq: 100, lastSeq: 109 });
+  // No cut commits them, so the batch durability timer must (bounded wait).
+  for (let i = 0; i < 200 && log.durableSeq < 109; i++) await new Promise((ok) => setTimeout(ok, 5));
+  t.is(log.durableSeq, 109);
+  await log.close();
+});
+
 test('cuts happen every N events and on a timer; retention keeps the last K snapshots and every header', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;

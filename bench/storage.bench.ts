@@ -186,8 +186,8 @@ async function main() {
       await log.append([POOL[0]]);
       await log.cutBlock();
       // Cut time: from cutBlock() to its promise resolving, that is until the signed header
-      // and the snapshot are durable (the snapshot's commit); it includes the fdatasync
-      // before appends are held. Held: the part of it during which appends are not written.
+      // and the snapshot are durable (the snapshot's commit). Held: the part of it during
+      // which appends are not written (all of it but a wait for a batch write in flight).
       const times: number[] = [];
       const held: number[] = [];
       for (let i = 0; i < 100; i++) {

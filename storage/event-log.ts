@@ -104,8 +104,6 @@ export class EventLog {
   #lastHeader: BlockHeader | null;
 
   #queue: Promise<unknown> = Promise.resolve();
-  /** Cuts requested so far, which may still be flushing before they join the queue (close waits). */
-  #cutting: Promise<unknown> = Promise.resolve();
   #lastCutTiming: CutTiming | null = null;
   /** Cuts requested and not finished: their snapshot commits will make the writes durable. */
   #cutsPending = 0;
@@ -142,7 +140,7 @@ export class EventLog {
     const everyMs = opts.blocks?.everyMs ?? 0;
     if (everyMs > 0) {
       this.#cutTimer = setInterval(() => {
-        if (this.#frontier.size > 0) this.#queueCut(true);
+        if (this.#frontier.size > 0) this.#queueCut();
       }, everyMs);
       this.#cutTimer.unref();
     }
@@ -265,7 +263,7 @@ export class EventLog {
       }).catch(() => {}); // the waiters carry the error
     }
     const everyEvents = this.#opts.blocks?.everyEvents ?? 0;
-    if (everyEvents > 0 && this.#frontier.size >= everyEvents) this.#queueCut(false);
+    if (everyEvents > 0 && this.#frontier.size >= everyEvents) this.#queueCut();
     return result;
   }
 
@@ -276,16 +274,16 @@ export class EventLog {
   }
 
   /**
-   * Cuts a block over the events appended up to the moment the cut starts (after the flush
-   * below): writes them, then writes the signed header and takes the snapshot (btrfs,
-   * durable through the snapshot's commit), or fsyncs and writes the header durably
-   * (directory). Resolves with the header, or null when no event is waiting for a block.
-   * lastCutTiming then tells how long it took, and how long appends were held.
+   * Cuts a block over the events appended up to the moment the cut starts: writes them,
+   * then writes the signed header and takes the snapshot (btrfs, durable through the
+   * snapshot's commit), or fsyncs and writes the header durably (directory). Resolves with
+   * the header, or null when no event is waiting for a block. lastCutTiming then tells how
+   * long it took, and how long appends were held.
    */
   cutBlock(opts: { model?: string | null } = {}): Promise<BlockHeader | null> {
     if (this.#failed) return Promise.reject(new LogFailedError(this.#failed));
     if (this.#closed) return Promise.reject(new Error('the event log is closed'));
-    return this.#flushAndCut(opts.model === undefined ? this.model : opts.model);
+    return this.#timedCut(opts.model === undefined ? this.model : opts.model);
   }
 
   // Reads (they see written lines only).
@@ -308,7 +306,6 @@ export class EventLog {
     if (this.#cutTimer) clearInterval(this.#cutTimer);
     this.#cancelSyncTimer();
     try {
-      await this.#cutting;
       await this.#queue;
       await this.#retention;
       if (!this.#failed) await this.#fsync();
@@ -327,42 +324,31 @@ export class EventLog {
     return run;
   }
 
-  /**
-   * A timer cut flushes first like cutBlock; a cut for the event count joins the queue at
-   * once, so its block ends where the count was reached rather than wherever appends got to
-   * during the flush.
-   */
-  #queueCut(flushFirst: boolean): void {
+  #queueCut(): void {
     if (this.#cutQueued || this.#failed || this.#closed) return;
     this.#cutQueued = true;
-    this.#flushAndCut(this.model, () => (this.#cutQueued = false), flushFirst).catch((err) => this.#opts.onError?.(err));
+    this.#timedCut(this.model, () => (this.#cutQueued = false)).catch((err) => this.#opts.onError?.(err));
   }
 
   /**
-   * A cut in two parts. First, while appends go on, the data written so far is fdatasynced
-   * (btrfs), so the snapshot's transaction commit, during which appends must be held (the
-   * snapshot must end between two batches), finds little data left to write. Then the cut
-   * itself runs in the queue, holding appends back until the snapshot is taken.
+   * Runs a cut in the queue, holding appends back until it is done, and notes its timing:
+   * from the request (a cut may wait for a batch write in flight) and from when it held.
    */
-  #flushAndCut(model: string | null, onStart?: () => void, flushFirst = true): Promise<BlockHeader | null> {
+  #timedCut(model: string | null, onStart?: () => void): Promise<BlockHeader | null> {
     const requested = performance.now();
     this.#cutsPending++;
-    const join = () =>
-      this.#enqueue(async () => {
-        onStart?.();
-        const held = performance.now();
-        try {
-          const header = await this.#cut(model);
-          const done = performance.now();
-          if (header) this.#lastCutTiming = { totalMs: done - requested, heldMs: done - held };
-          return header;
-        } finally {
-          this.#cutDone();
-        }
-      });
-    const cut = flushFirst && this.#backend.kind === 'btrfs' ? this.#fsync().then(join, (err) => (this.#cutDone(), Promise.reject(err))) : join();
-    this.#cutting = Promise.allSettled([this.#cutting, cut]);
-    return cut;
+    return this.#enqueue(async () => {
+      onStart?.();
+      const held = performance.now();
+      try {
+        const header = await this.#cut(model);
+        const done = performance.now();
+        if (header) this.#lastCutTiming = { totalMs: done - requested, heldMs: done - held };
+        return header;
+      } finally {
+        this.#cutDone();
+      }
+    });
   }
 
   /** Takes what is pending now (synchronously) and writes it; the flush step of a queue op. */
@@ -398,9 +384,9 @@ export class EventLog {
   }
 
   #scheduleSync(): void {
-    // close() does the last fsync itself. While a cut is pending (flushed, waiting for its
-    // turn, or committing its snapshot) its commit will make what is written durable, and
-    // an fdatasync in flight when it starts would hold appends up for that much longer.
+    // close() does the last fsync itself. While a cut is pending (waiting for its turn in
+    // the queue, or committing its snapshot) its commit will make what is written durable,
+    // and an fdatasync in flight when it starts would hold appends up for that much longer.
     if (this.#syncTimer || this.#closed || this.#cutsPending > 0) return;
     this.#syncTimer = setTimeout(() => {
       this.#syncTimer = null;
@@ -461,11 +447,14 @@ export class EventLog {
       await this.#writeBatch();
       if (this.#backend.kind === 'btrfs') {
         // The header goes in first, unsynced: taking the snapshot commits a btrfs transaction
-        // that flushes the subvolume's data, so the log bytes written since the flush before
-        // the cut, the header and the snapshot become durable together. A crash before the
-        // snapshot leaves a header without one, which the next start completes (recover.ts).
+        // that flushes the subvolume's data, so the log bytes, the header and the snapshot
+        // become durable together, with no fsync of our own. A crash before the snapshot
+        // leaves a header without one, which the next start completes (see recover.ts).
         // No fdatasync of ours runs alongside the commit (a pending timer one is dropped, the
-        // commit covers it): it would only add a btrfs log tree for the commit to write.
+        // commit covers it): appends would wait for it too. (Flushing the log before holding
+        // appends was tried and measured: the commit is two device flushes and metadata, the
+        // timer keeps little data unsynced, so it made cuts ~2-4 ms longer and the hold no
+        // shorter.)
         const durable = this.#writtenSeq;
         this.#cancelSyncTimer();
         await this.#syncing?.catch(() => {});

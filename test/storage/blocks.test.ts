@@ -87,14 +87,14 @@ test('cuts taken while appends stream in never split a line, and everything veri
   t.is(r.snapshots, made);
 });
 
-test('a cut on btrfs flushes before it holds appends: it covers what was appended meanwhile, all of it durable, and says how long it held', async (t) => {
+test('a cut on btrfs covers what was appended before it started, is durable when it resolves, and says how long appends were held', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;
   const log = await openEventLog({ dir });
   t.is(log.lastCutTiming, null);
   await log.append(flowEvents(500));
   const cut = log.cutBlock();
-  // Appended before the cut starts (it is still flushing): the block takes them too.
+  // Appended before the cut's turn in the queue comes: the block takes them too.
   const late = log.append(flowEvents(20, 500));
   const h = (await cut)!;
   t.true(log.durableSeq >= h.lastSeq, `durable ${log.durableSeq}, block ends at ${h.lastSeq}`);
@@ -113,10 +113,10 @@ test('a cut that fails (no signing key) leaves the writes made while it was pend
   await log.append(flowEvents(100));
   for (let i = 0; i < 200 && log.durableSeq < 99; i++) await new Promise((ok) => setTimeout(ok, 5)); // no fsync timer left
   t.is(log.durableSeq, 99);
+  const early = log.append(flowEvents(10, 100)); // queued before the cut: written while it is pending
   const cut = log.cutBlock();
-  const late = log.append(flowEvents(10, 100)); // written while the cut is pending
   await t.throwsAsync(cut, { message: /without the signing key/ });
-  t.deepEqual(await late, { firstSeq: 100, lastSeq: 109 });
+  t.deepEqual(await early, { firstSeq: 100, lastSeq: 109 });
   // No cut commits them, so the batch durability timer must (bounded wait).
   for (let i = 0; i < 200 && log.durableSeq < 109; i++) await new Promise((ok) => setTimeout(ok, 5));
   t.is(log.durableSeq, 109);

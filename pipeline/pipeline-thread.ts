@@ -66,8 +66,8 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
   const call = (c: Call, transfer: ArrayBuffer[] = []): Promise<Reply> => {
     if (failure) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
+      worker.postMessage(c, transfer); // throws (nothing sent) for what cannot be cloned
       pending.push({ resolve, reject });
-      worker.postMessage(c, transfer);
     });
   };
   const sendFacts = (op: 'encode' | 'process', facts: FlowFact[]) => {

@@ -54,6 +54,17 @@ test('process, key rotation and errors go through the thread', async (t) => {
   t.true(after.jsons.every((j) => j.includes(`"key_id":"${id}"`)));
 });
 
+test('a call that cannot be sent to the thread fails alone; the calls after it get their own answers', async (t) => {
+  const facts = generateTraffic({ seed: 63, flows: 20 });
+  const threaded = await createThreadedPipeline({ key: KEY, log: () => {} });
+  t.teardown(() => threaded.close());
+  const local = await createPipeline({ key: KEY, log: () => {} });
+  const odd = { ...facts[1]!, key: { ...(facts[1] as { key: object }).key, note: () => {} } } as unknown as FlowFact;
+  await t.throwsAsync(threaded.encode([odd]), { message: /could not be cloned/ });
+  const got = await threaded.encode(facts);
+  t.deepEqual(got.jsons, (await local.encode(facts)).jsons);
+});
+
 test('a pipeline that cannot start in the thread rejects with its reason', async (t) => {
   await t.throwsAsync(createThreadedPipeline({ privacy: 'pseudonymize', log: () => {} }), { message: /needs a key file/ });
 });

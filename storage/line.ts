@@ -19,6 +19,8 @@ const PREV_PREFIX = ',"prev":"';
 const HASH_PREFIX = ',"hash":"';
 /** Bytes after the body: `,"hash":"` + 64 hex + `"}` (the newline is not counted). */
 const TAIL_LENGTH = HASH_PREFIX.length + 64 + 2;
+/** A line's stored hash starts this many bytes before its end (its newline). */
+export const HASH_FROM_END = 64 + 2;
 const RESERVED = ['seq', 'prev', 'hash'];
 
 export interface EncodedLine {

@@ -4,7 +4,7 @@
 // before it claims; verify runs ranges in order or in parallel and takes the first problem.
 import { closeSync, openSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { bodyHash, checkedLineHash, frameLine, GENESIS } from './line.ts';
+import { bodyHash, checkedLineHash, frameLine, GENESIS, HASH_FROM_END } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { headerSealProblem, type BlockHeader } from './block-header.ts';
@@ -91,7 +91,7 @@ function walk(fd: number, r: WalkRange, key: KeyObject): WalkResult {
       const h = r.blocks[b];
       if (h) {
         const end = offset + e + 1;
-        frontier.push(lineHash);
+        frontier.pushHexBytes(buf, e - HASH_FROM_END); // the stored hash, equal to lineHash
         if (seq === h.lastSeq) {
           if (end !== h.byteOffset + h.byteLength) return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, the line of seq ${seq} at ${end}`);
           if (lineHash !== h.tip) return blockProblem(`its tip is not the hash of seq ${seq}`);

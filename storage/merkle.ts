@@ -15,6 +15,10 @@ function nodeHash(left: string, right: string): string {
   return hash('sha256', nodeScratch, 'hex');
 }
 
+/** The value of each lowercase hex digit's byte. */
+const HEX_VALUE = new Uint8Array(256);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
 /** SHA-256 of nothing: RFC 6962's root of the empty tree. */
 const EMPTY_ROOT = hash('sha256', '', 'hex');
 
@@ -41,11 +45,30 @@ export class MerkleFrontier {
 
   /** Adds a leaf: an event's hash (hex). */
   push(eventHash: string): void {
+    this.#slots.write(eventHash, this.#leafAt(), 32, 'hex');
+    this.#carry();
+  }
+
+  /**
+   * Adds a leaf given as 64 lowercase hex digits at buf[at] — a line's stored hash that the
+   * caller has checked. Decoding the bytes here is cheaper than writing a hex string
+   * (verify does this once per line).
+   */
+  pushHexBytes(buf: Buffer, at: number): void {
+    const slots = this.#slots;
+    for (let k = this.#leafAt(), end = k + 32; k < end; k++, at += 2) slots[k] = (HEX_VALUE[buf[at]] << 4) | HEX_VALUE[buf[at + 1]];
+    this.#carry();
+  }
+
+  /** Where the next leaf goes: the left or the right half of level 0's slot. */
+  #leafAt(): number {
+    return (this.#size & 1) === 0 ? 1 : 33;
+  }
+
+  /** Counts the leaf just placed and hashes the pairs it completes, up the levels. */
+  #carry(): void {
     const n = this.#size;
-    if ((n & 1) === 0) {
-      this.#slots.write(eventHash, 1, 32, 'hex');
-    } else {
-      this.#slots.write(eventHash, 33, 32, 'hex');
+    if (n & 1) {
       let h = hash('sha256', this.#view(0), 'binary');
       let l = 1;
       for (; (n >>> l) & 1; l++) {

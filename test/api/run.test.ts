@@ -33,7 +33,10 @@ test('ghostbridge run serves the API and keeps the vector index up to the log: c
   t.teardown(() => sw.socket.destroy());
   const A = '02:00:00:00:00:0a';
   const B = '02:00:00:00:00:0b';
+  // switch.up is the first event after the catch-up. Packet-ins sent before it is logged race
+  // the handshake (their flow.start can land before switch.up; nothing waits on that order).
   await until(async () => (await status()).switches.length === 1, 20_000, 'the switch to be up');
+  await until(async () => ((await (await fetch(`${base}/events/${s.outputs.length}`)).json()) as any).event?.action === 'switch.up', 20_000, 'switch.up in the log');
   sw.packetIn(1, ipv4({ src: A, dst: B }, '10.0.0.1', '10.0.0.2', 6, tcp(40000, 443)));
   sw.packetIn(2, ipv4({ src: B, dst: A }, '10.0.0.2', '10.0.0.1', 6, tcp(443, 40000)));
   // The policy counts the entry as soon as it decides on it, before its flow.start is

@@ -5,71 +5,70 @@
 import test, { type ExecutionContext } from 'ava';
 import { decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeMessage, OFP_NO_BUFFER, u64At, viewFlowRemoved, viewPacketIn } from '../../openflow/index.ts';
 import type { DecodeResult, Match, OxmField } from '../../openflow/index.ts';
-import { seededRandom } from '../../pipeline/traffic-generator.ts';
+import { randInt, rng } from './random.ts';
 
 type Rand = () => number;
-const int = (r: Rand, n: number) => Math.floor(r() * n);
 
 /** A match of a few fields: in_port somewhere (or not), other basic fields, masks, other classes. */
 function randomMatch(r: Rand): Match {
   const fields: OxmField[] = [];
-  const n = int(r, 4);
+  const n = randInt(r, 4);
   for (let i = 0; i < n; i++) {
-    const pick = int(r, 5);
-    if (pick === 0) fields.push({ field: 'metadata', value: BigInt(int(r, 1e9)), ...(r() < 0.5 ? { mask: 0xffffn } : {}) });
-    else if (pick === 1) fields.push({ field: 'tunnel_id', value: BigInt(int(r, 1e9)) });
+    const pick = randInt(r, 5);
+    if (pick === 0) fields.push({ field: 'metadata', value: BigInt(randInt(r, 1e9)), ...(r() < 0.5 ? { mask: 0xffffn } : {}) });
+    else if (pick === 1) fields.push({ field: 'tunnel_id', value: BigInt(randInt(r, 1e9)) });
     else if (pick === 2) fields.push({ field: 'eth_type', value: 0x0800 });
-    else if (pick === 3) fields.push({ field: 'raw', oxm_class: 0xffff, oxm_field: int(r, 128), hasmask: false, data: Uint8Array.from({ length: int(r, 12) }, () => int(r, 256)) });
-    else fields.push({ field: 'in_port', value: int(r, 0xffffffff), ...(r() < 0.2 ? { mask: 0xff } : {}) } as OxmField);
+    else if (pick === 3) fields.push({ field: 'raw', oxm_class: 0xffff, oxm_field: randInt(r, 128), hasmask: false, data: Uint8Array.from({ length: randInt(r, 12) }, () => randInt(r, 256)) });
+    else fields.push({ field: 'in_port', value: randInt(r, 0xffffffff), ...(r() < 0.2 ? { mask: 0xff } : {}) } as OxmField);
   }
-  if (r() < 0.85) fields.splice(int(r, fields.length + 1), 0, { field: 'in_port', value: r() < 0.1 ? 0xfffffffe : 1 + int(r, 64) });
+  if (r() < 0.85) fields.splice(randInt(r, fields.length + 1), 0, { field: 'in_port', value: r() < 0.1 ? 0xfffffffe : 1 + randInt(r, 64) });
   return fields;
 }
 
 function packetIn(r: Rand): Buffer {
-  const data = Uint8Array.from({ length: int(r, 100) }, () => int(r, 256));
+  const data = Uint8Array.from({ length: randInt(r, 100) }, () => randInt(r, 256));
   return encodeMessage({
-    type: 'PACKET_IN', xid: int(r, 1e6), buffer_id: r() < 0.5 ? OFP_NO_BUFFER : int(r, 1e6), total_len: int(r, 0x10000),
-    reason: int(r, 3), table_id: int(r, 255), cookie: BigInt(int(r, 1e9)), match: randomMatch(r), data,
+    type: 'PACKET_IN', xid: randInt(r, 1e6), buffer_id: r() < 0.5 ? OFP_NO_BUFFER : randInt(r, 1e6), total_len: randInt(r, 0x10000),
+    reason: randInt(r, 3), table_id: randInt(r, 255), cookie: BigInt(randInt(r, 1e9)), match: randomMatch(r), data,
   });
 }
 
 function flowRemoved(r: Rand): Buffer {
   return encodeMessage({
-    type: 'FLOW_REMOVED', xid: int(r, 1e6), cookie: (0x47n << 56n) | BigInt(int(r, 2 ** 53)), priority: 100, reason: int(r, 5), table_id: 0,
-    duration_sec: int(r, 2 ** 32), duration_nsec: int(r, 1e9), idle_timeout: int(r, 0x10000), hard_timeout: int(r, 0x10000),
-    packet_count: r() < 0.2 ? 0xffffffffffffffffn : BigInt(int(r, 2 ** 40)), byte_count: (BigInt(int(r, 2 ** 32)) << 32n) | BigInt(int(r, 2 ** 32)), match: randomMatch(r),
+    type: 'FLOW_REMOVED', xid: randInt(r, 1e6), cookie: (0x47n << 56n) | BigInt(randInt(r, 2 ** 53)), priority: 100, reason: randInt(r, 5), table_id: 0,
+    duration_sec: randInt(r, 2 ** 32), duration_nsec: randInt(r, 1e9), idle_timeout: randInt(r, 0x10000), hard_timeout: randInt(r, 0x10000),
+    packet_count: r() < 0.2 ? 0xffffffffffffffffn : BigInt(randInt(r, 2 ** 40)), byte_count: (BigInt(randInt(r, 2 ** 32)) << 32n) | BigInt(randInt(r, 2 ** 32)), match: randomMatch(r),
   });
 }
 
 /** The message as sent, or broken in one of the ways a bad switch (or a bit flip) breaks it. */
 function mutate(r: Rand, b: Buffer): Buffer {
   const m = Buffer.from(b);
-  switch (int(r, 6)) {
+  switch (randInt(r, 6)) {
     case 0:
       return m;
     case 1: // a byte of the fixed part or the match changed
-      m[int(r, Math.min(m.length, 64))] = int(r, 256);
+      m[randInt(r, Math.min(m.length, 64))] = randInt(r, 256);
       return m;
     case 2: { // cut short, header length following
-      const cut = m.subarray(0, int(r, m.length));
+      const cut = m.subarray(0, randInt(r, m.length));
       if (cut.length >= 4) cut.writeUInt16BE(cut.length, 2);
       return Buffer.from(cut);
     }
     case 3: { // bytes appended
-      const longer = Buffer.concat([m, Buffer.alloc(1 + int(r, 9), int(r, 256))]);
+      const longer = Buffer.concat([m, Buffer.alloc(1 + randInt(r, 9), randInt(r, 256))]);
       longer.writeUInt16BE(longer.length, 2);
       return longer;
     }
     case 4: { // the match's length, or a byte near the first OXM lengths, off by a little
       const matchAt = m[1] === 11 ? 48 : 24;
-      const at = matchAt + 3 + 4 * int(r, 4);
-      if (at < m.length) m[at] = (m[at]! + int(r, 9) - 4) & 0xff;
+      const at = matchAt + 3 + 4 * randInt(r, 4);
+      if (at < m.length) m[at] = (m[at]! + randInt(r, 9) - 4) & 0xff;
       return m;
     }
     default: // a header length that disagrees with the size, or another version
-      if (r() < 0.5) m.writeUInt16BE(int(r, 0x10000), 2);
-      else m[0] = int(r, 6);
+      if (r() < 0.5) m.writeUInt16BE(randInt(r, 0x10000), 2);
+      else m[0] = randInt(r, 6);
       return m;
   }
 }
@@ -81,7 +80,7 @@ function mutate(r: Rand, b: Buffer): Buffer {
  * often, or the test proves nothing.
  */
 function agree<M>(t: ExecutionContext, seed: number, make: (r: Rand) => Buffer, view: (b: Buffer) => boolean, expected: (d: DecodeResult) => M | undefined, same: (b: Buffer, m: M) => boolean): void {
-  const r = seededRandom(seed);
+  const r = rng(seed);
   let viewed = 0;
   let rejected = 0;
   for (let i = 0; i < 20_000; i++) {

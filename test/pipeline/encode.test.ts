@@ -7,6 +7,9 @@ import { createPipeline, type FlowFact } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
 import { ethernet, ipv4, udp, ETH_IPV4, PROTO_UDP } from '../../pipeline/frame-builder.ts';
 import { assertValidEvents } from './schema.ts';
+import { EventBuilder } from '../../pipeline/event-builder.ts';
+import { Privacy } from '../../pipeline/privacy.ts';
+import { FEATURE_COUNT, writeFeatures } from '../../pipeline/features.ts';
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 7 + 3) & 0xff);
 const OTHER_KEY = new Uint8Array(32).fill(9);
@@ -16,12 +19,13 @@ const t0 = Date.UTC(2026, 10, 25, 13, 0, 0);
 type Step = FlowFact | { rotate: Uint8Array };
 
 /** Runs the same steps through two fresh pipelines, one with process(), one with encode(), and compares. */
-async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' | 'raw' | 'drop', steps: Step[], options: { flowTableLimit?: number; batch?: number } = {}) {
-  const general = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, log: () => {} });
-  const fast = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, log: () => {} });
+async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' | 'raw' | 'drop', steps: Step[], options: { flowTableLimit?: number; batch?: number; vectorBatch?: { maxBatch: number; maxWaitMs: number } } = {}) {
+  const general = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, batch: options.vectorBatch, log: () => {} });
+  const fast = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, batch: options.vectorBatch, log: () => {} });
   const jsons: string[] = [];
   let compared = 0;
   let differ = 0;
+  let vectors = 0; // compared vectors that are not null (were there none, nothing would be compared)
   const flush = async (facts: FlowFact[]) => {
     const expected = await general.process(facts);
     const got = await fast.encode(facts);
@@ -29,6 +33,7 @@ async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' |
     expected.forEach((o, i) => {
       const v = o.vector;
       const w = got.vectors[i] ?? null;
+      if (v !== null) vectors++;
       const sameVector = v === null ? w === null : w !== null && Buffer.from(v.buffer, v.byteOffset, v.byteLength).equals(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
       if (JSON.stringify(o.event) !== got.jsons[i] || o.event['@timestamp'] !== got.timestamps[i] || !sameVector) {
         if (differ++ < 3) t.fail(`event ${compared + i} differs:\n${JSON.stringify(o.event)}\n${got.jsons[i]}\nvector ${v} / ${w}`);
@@ -55,6 +60,7 @@ async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' |
   }
   if (batch.length > 0) await flush(batch);
   t.is(differ, 0, `${differ} of ${compared} events differ`);
+  t.true(vectors > 0, 'no vector was compared');
   assertValidEvents(t, jsons.map((j) => JSON.parse(j)));
   await general.close();
   await fast.close();
@@ -66,6 +72,12 @@ for (const privacy of ['pseudonymize', 'raw', 'drop'] as const) {
     await same(t, privacy, traffic.sort((a, b) => a.time - b.time));
   });
 }
+
+// With a wait, or an engine without embed(), encode's vectors go through the micro-batcher
+// (split at maxBatch) instead of the exact engine's embed(): the same vectors either way.
+test('encode through the micro-batcher (maxWaitMs > 0, small batches) gives process()\'s vectors', async (t) => {
+  await same(t, 'pseudonymize', generateTraffic({ seed: 36, flows: 200 }), { vectorBatch: { maxBatch: 5, maxWaitMs: 1 } });
+});
 
 test('encode: ends of unknown flows, unknown counters, odd numbers, switch events, a key rotated mid-flow, a full flow table', async (t) => {
   const frame = ethernet({ src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b', type: ETH_IPV4, vlans: [5, 6] }, ipv4({ src: '10.9.0.1', dst: '10.9.0.2', protocol: PROTO_UDP, ttl: 3 }, udp({ srcPort: 5353, dstPort: 5353 })));
@@ -101,4 +113,29 @@ test('encode without vectors gives no vectors and the same events', async (t) =>
   const got = await fast.encode(facts);
   t.deepEqual(got.jsons, (await general.process(facts)).map((o) => JSON.stringify(o.event)));
   t.true(got.vectors.every((v) => v === null));
+});
+
+// The vectors above are compared after the model, whose ReLUs could hide a feature column
+// that drifted: the feature rows encode() writes per flow and per event are compared with
+// writeFeatures of the built event directly, bit for bit.
+test('encode writes the feature rows writeFeatures gives for the built events', (t) => {
+  const facts = [...generateTraffic({ seed: 34, flows: 400 }), ...generateTraffic({ seed: 35, flows: 100, scan: true, datapathId: 7n })].sort((a, b) => a.time - b.time);
+  const general = new EventBuilder(new Privacy('pseudonymize', KEY));
+  const fast = new EventBuilder(new Privacy('pseudonymize', KEY));
+  const want = new Float32Array(FEATURE_COUNT);
+  const got = new Float32Array(FEATURE_COUNT).fill(NaN); // encode must write every column
+  let rows = 0;
+  let differ = 0;
+  for (const fact of facts) {
+    const event = general.build(fact);
+    const encoded = fast.encode(fact, got, 0);
+    t.is(encoded.vectorized, event.event.action.startsWith('flow.'));
+    if (!encoded.vectorized) continue;
+    writeFeatures(event, want, 0);
+    if (!Buffer.from(got.buffer).equals(Buffer.from(want.buffer)) && differ++ < 3) t.fail(`${event.event.action} features differ:\n${[...want]}\n${[...got]}`);
+    got.fill(NaN);
+    rows++;
+  }
+  t.true(rows > 1000, `${rows} flow events compared`);
+  t.is(differ, 0);
 });

@@ -7,8 +7,11 @@
 // are those of decidePacketIn + applyDecision + the general encoder
 // (test/controller/fast-forward.test.ts checks that over generated frames and states).
 import type { FlowKey } from '../pipeline/facts.ts';
-import type { BufferWriter, OxmBasicName } from '../openflow/index.ts';
-import { FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, OFP_NO_BUFFER, OFP_VERSION, OFPG_ANY, OFPP, OXM_BASIC_NAMES } from '../openflow/index.ts';
+import type { BufferWriter } from '../openflow/index.ts';
+import {
+  ACTION_TYPE_CODE, FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, INSTRUCTION_TYPE_CODE, MESSAGE_TYPE_CODE, OFP_NO_BUFFER, OFP_VERSION, OFPG_ANY, OFPP, OFPVID_PRESENT,
+  oxmHeader,
+} from '../openflow/index.ts';
 import type { PolicyConfig, SwitchState } from './policy.ts';
 import { ETH_IPV6, TCP, emptyFrameFields, keyOf, scanFrame, type FrameFields } from './frame-key.ts';
 import { cookieHigh, flowHash } from './flow-id.ts';
@@ -20,30 +23,26 @@ export interface Xids {
   xid(): number;
 }
 
-const OFPT_PACKET_OUT = 13;
-const OFPT_FLOW_MOD = 14;
+const OFPT_PACKET_OUT = MESSAGE_TYPE_CODE.PACKET_OUT;
+const OFPT_FLOW_MOD = MESSAGE_TYPE_CODE.FLOW_MOD;
 const OFPMT_OXM = 1;
-const OFPIT_APPLY_ACTIONS = 4;
-const OFPAT_OUTPUT = 0;
+const OFPIT_APPLY_ACTIONS = INSTRUCTION_TYPE_CODE.APPLY_ACTIONS;
+const OFPAT_OUTPUT = ACTION_TYPE_CODE.OUTPUT;
 const OUTPUT_LEN = 16;
-const OFPVID_PRESENT = 0x1000;
 
-/** An OXM TLV header: OpenFlow-basic class, the field's number, no mask, `size` bytes. */
-function oxm(name: OxmBasicName, size: number): number {
-  return ((0x8000 << 16) | (OXM_BASIC_NAMES.indexOf(name) << 9) | size) >>> 0;
-}
-const IN_PORT = oxm('in_port', 4);
-const ETH_DST = oxm('eth_dst', 6);
-const ETH_SRC = oxm('eth_src', 6);
-const ETH_TYPE = oxm('eth_type', 2);
-const VLAN_VID = oxm('vlan_vid', 2);
-const IP_PROTO = oxm('ip_proto', 1);
-const IPV4 = [oxm('ipv4_src', 4), oxm('ipv4_dst', 4)];
-const IPV6 = [oxm('ipv6_src', 16), oxm('ipv6_dst', 16)];
-const TCP_PORTS = [oxm('tcp_src', 2), oxm('tcp_dst', 2)];
-const UDP_PORTS = [oxm('udp_src', 2), oxm('udp_dst', 2)];
-const ICMPV4 = [oxm('icmpv4_type', 1), oxm('icmpv4_code', 1)];
-const ICMPV6 = [oxm('icmpv6_type', 1), oxm('icmpv6_code', 1)];
+// The OXM TLV headers of the match's fields (unmasked, OpenFlow-basic).
+const IN_PORT = oxmHeader('in_port');
+const ETH_DST = oxmHeader('eth_dst');
+const ETH_SRC = oxmHeader('eth_src');
+const ETH_TYPE = oxmHeader('eth_type');
+const VLAN_VID = oxmHeader('vlan_vid');
+const IP_PROTO = oxmHeader('ip_proto');
+const IPV4 = [oxmHeader('ipv4_src'), oxmHeader('ipv4_dst')];
+const IPV6 = [oxmHeader('ipv6_src'), oxmHeader('ipv6_dst')];
+const TCP_PORTS = [oxmHeader('tcp_src'), oxmHeader('tcp_dst')];
+const UDP_PORTS = [oxmHeader('udp_src'), oxmHeader('udp_dst')];
+const ICMPV4 = [oxmHeader('icmpv4_type'), oxmHeader('icmpv4_code')];
+const ICMPV6 = [oxmHeader('icmpv6_type'), oxmHeader('icmpv6_code')];
 
 export class FastForward {
   private readonly state: SwitchState;

@@ -2,8 +2,8 @@
 // flow-removed and flow-stats messages, which become keys again for the facts.
 import type { FlowKey } from '../pipeline/facts.ts';
 import type { Match, OxmBasicName, OxmValue } from '../openflow/index.ts';
+import { OFPVID_PRESENT } from '../openflow/index.ts';
 
-const OFPVID_PRESENT = 0x1000;
 const ETH_IPV6 = 0x86dd;
 const TCP = 6;
 const UDP = 17;

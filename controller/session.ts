@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import type { FactConsumer, FlowFact } from '../pipeline/facts.ts';
 import type { FlowStats, OfpMessage, Port, DecodeError, PacketIn, FlowRemoved, PortStatus } from '../openflow/index.ts';
 import {
-  CONTROLLER_ROLE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeInto, errorCodes,
-  u64At, viewFlowRemoved, viewPacketIn,
+  CONTROLLER_ROLE, MESSAGE_TYPE_CODE, OFPG_ANY, OFPP, OFPTT_ALL, PORT_REASON, decodeMessage, emptyFlowRemovedView, emptyPacketInView, encodeInto,
+  errorCodes, u64At, viewFlowRemoved, viewPacketIn,
 } from '../openflow/index.ts';
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
 import { COOKIE_MASK, COOKIE_TAG, cookieOf, hashOfCookie, hashOfCookieWords, isOurFlowCookie } from './flow-id.ts';
@@ -57,8 +57,8 @@ const ROLE_CODE: Record<Role, number> = { equal: CONTROLLER_ROLE.EQUAL, master: 
 const PACKET_IN_MASK = 0b11;
 const PORT_STATUS_MASK = 0b111;
 const FLOW_REMOVED_MASK = 0b1111;
-const OFPT_PACKET_IN = 10;
-const OFPT_FLOW_REMOVED = 11;
+const OFPT_PACKET_IN = MESSAGE_TYPE_CODE.PACKET_IN;
+const OFPT_FLOW_REMOVED = MESSAGE_TYPE_CODE.FLOW_REMOVED;
 const NOTHING = Buffer.alloc(0);
 
 export class Session {

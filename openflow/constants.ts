@@ -63,6 +63,8 @@ export const OFPG_ANY = 0xffffffff;
 export const OFPG_ALL = 0xfffffffc;
 export const OFPTT_ALL = 0xff;
 export const OFPCML_NO_BUFFER = 0xffff;
+/** The vlan_vid bit that says a VLAN tag is present (OFPVID_PRESENT). */
+export const OFPVID_PRESENT = 0x1000;
 
 /** FLOW_MOD commands (OFPFC_*). */
 export const FLOW_MOD_COMMAND = { ADD: 0, MODIFY: 1, MODIFY_STRICT: 2, DELETE: 3, DELETE_STRICT: 4 } as const;

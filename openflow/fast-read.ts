@@ -4,11 +4,11 @@
 // bytes without error; for anything else (malformed, or a shape the view does not cover) the
 // functions return false and the caller takes decodeMessage, which also names the error.
 // test/openflow/fast-read.test.ts holds them to decodeMessage over generated and mutated input.
-import { OFP_VERSION } from './constants.ts';
+import { MESSAGE_TYPE_CODE, OFP_VERSION } from './constants.ts';
 import { matchInPort, scanMatch } from './oxm.ts';
 
-const OFPT_PACKET_IN = 10;
-const OFPT_FLOW_REMOVED = 11;
+const OFPT_PACKET_IN = MESSAGE_TYPE_CODE.PACKET_IN;
+const OFPT_FLOW_REMOVED = MESSAGE_TYPE_CODE.FLOW_REMOVED;
 /** ofp_header + the fixed part of ofp_packet_in; the match follows. */
 const PACKET_IN_MATCH = 8 + 16;
 /** ofp_header + the fixed part of ofp_flow_removed; the match follows, and ends the message. */

@@ -32,6 +32,11 @@ const SIZES: readonly number[] = BASIC.map(([, k]) => SIZE[k]);
 const FIELD_NUMBER = new Map<string, number>(BASIC.map(([n], i) => [n, i]));
 const KIND = new Map<string, Kind>(BASIC);
 
+/** The TLV header of an unmasked OpenFlow-basic field: class, field number, the field's size. */
+export function oxmHeader(name: OxmBasicName): number {
+  return ((OFPXMC_OPENFLOW_BASIC << 16) | (FIELD_NUMBER.get(name)! << 9) | SIZE[KIND.get(name)!]) >>> 0;
+}
+
 /** The name of a basic field number, for table-features OXM ids and printing. */
 export function oxmBasicName(field: number): OxmBasicName | undefined {
   return OXM_BASIC_NAMES[field];

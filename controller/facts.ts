@@ -11,7 +11,7 @@ export function counters(packets: bigint, bytes: bigint): FlowCounters {
 
 const END_REASONS: FlowEndReason[] = ['idle-timeout', 'hard-timeout', 'delete', 'group-delete', 'meter-delete'];
 
-export function endReason(code: number): FlowEndReason {
+function endReason(code: number): FlowEndReason {
   return END_REASONS[code] ?? 'delete';
 }
 

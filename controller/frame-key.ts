@@ -37,10 +37,10 @@ export function emptyFrameFields(): FrameFields {
 }
 
 const ETH_VLAN = 0x8100;
-export const ETH_IPV4 = 0x0800;
+const ETH_IPV4 = 0x0800;
 export const ETH_IPV6 = 0x86dd;
 export const TCP = 6;
-export const UDP = 17;
+const UDP = 17;
 const ICMP = 1;
 const ICMPV6 = 58;
 

@@ -17,10 +17,10 @@ export const GENESIS = '0'.repeat(64);
 const SEQ_PREFIX = '{"seq":';
 const PREV_PREFIX = ',"prev":"';
 const HASH_PREFIX = ',"hash":"';
-/** Bytes after the body: `,"hash":"` + 64 hex + `"}` (the newline is not counted). */
-const TAIL_LENGTH = HASH_PREFIX.length + 64 + 2;
-/** A line's stored hash starts this many bytes before its end (its newline). */
+/** A line's stored hash starts this many bytes before its end (its newline): 64 hex + `"}`. */
 export const HASH_FROM_END = 64 + 2;
+/** Bytes after the body: `,"hash":"` + 64 hex + `"}` (the newline is not counted). */
+const TAIL_LENGTH = HASH_PREFIX.length + HASH_FROM_END;
 const RESERVED = ['seq', 'prev', 'hash'];
 
 export interface EncodedLine {
@@ -144,57 +144,64 @@ function holds(buf: Buffer, at: number, lit: Buffer): boolean {
 }
 
 /**
+ * Where the prev digits of the line buf[start, end) (end at its newline) start, or -1 if the
+ * line is not framed as the log writes it: the seq prefix and 1 to 15 digits without a
+ * leading zero, the prev prefix, 64 bytes and a quote, and the hash member closing the line.
+ * The seq digits end PREV_BYTES.length bytes before the returned offset; the body ends
+ * TAIL_LENGTH bytes before `end`. Checks bytes at fixed offsets only (no hash, no JSON).
+ */
+function framed(buf: Buffer, start: number, end: number): number {
+  if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return -1;
+  if (!holds(buf, start, SEQ_BYTES)) return -1;
+  const digitsStart = start + SEQ_BYTES.length;
+  let i = digitsStart;
+  while (buf[i] >= 0x30 && buf[i] <= 0x39) i++;
+  if (i === digitsStart || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1)) return -1;
+  if (!holds(buf, i, PREV_BYTES)) return -1;
+  const prevStart = i + PREV_BYTES.length;
+  if (buf[prevStart + 64] !== 0x22) return -1;
+  const bodyEnd = end - TAIL_LENGTH;
+  if (bodyEnd < prevStart + 65 || !holds(buf, bodyEnd, HASH_BYTES) || buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return -1;
+  return prevStart;
+}
+
+/** The seq of a line framed() accepted, whose prev digits start at prevStart. */
+function framedSeq(buf: Buffer, start: number, prevStart: number): number {
+  let seq = 0;
+  for (let i = start + SEQ_BYTES.length, to = prevStart - PREV_BYTES.length; i < to; i++) seq = seq * 10 + (buf[i] - 0x30);
+  return seq;
+}
+
+/**
  * Reads seq, prev and hash of the line buf[start, end) (end at its newline), or returns
  * null if the line is not framed as the log writes it. Does not check the hash.
  */
 export function frameLine(buf: Buffer, start: number, end: number): LineFrame | null {
-  if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return null;
-  if (!holds(buf, start, SEQ_BYTES)) return null;
-  let i = start + SEQ_BYTES.length;
-  let seq = 0;
-  const digitsStart = i;
-  for (let c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) seq = seq * 10 + (c - 0x30);
-  if (i === digitsStart || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1)) return null;
-  if (!holds(buf, i, PREV_BYTES)) return null;
-  const prevStart = i + PREV_BYTES.length;
-  if (buf[prevStart + 64] !== 0x22) return null;
+  const prevStart = framed(buf, start, end);
+  if (prevStart < 0) return null;
   const bodyEnd = end - TAIL_LENGTH;
-  if (bodyEnd < prevStart + 65) return null;
-  if (!holds(buf, bodyEnd, HASH_BYTES)) return null;
-  if (buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return null;
   return {
-    seq,
+    seq: framedSeq(buf, start, prevStart),
     prev: buf.toString('latin1', prevStart, prevStart + 64),
-    hash: buf.toString('latin1', bodyEnd + HASH_BYTES.length, bodyEnd + HASH_BYTES.length + 64),
+    hash: buf.toString('latin1', end - HASH_FROM_END, end - 2),
     bodyEnd,
   };
 }
 
 /**
  * The fast path of checking a line, for walks over the whole log: whether buf[start, end)
- * (end at its newline) is framed as the writer makes it, with seq `seq`, prev `prev` (not
- * checked when null) and a hash that matches its body. Returns that hash, or null when any
- * of it fails — then frameLine and bodyHash tell what. Framing and seq are checked as bytes
- * at fixed offsets, without parsing the JSON.
+ * (end at its newline) is framed as the writer makes it (framed(), as for frameLine), with
+ * seq `seq`, prev `prev` (not checked when null) and a hash that matches its body. Returns
+ * that hash, or null when any of it fails — then frameLine and bodyHash tell what. Unlike
+ * frameLine it makes no object and reads prev only to compare it, without parsing the JSON.
  */
 export function checkedLineHash(buf: Buffer, start: number, end: number, seq: number, prev: string | null): string | null {
-  if (end - start < SEQ_BYTES.length + 1 + PREV_BYTES.length + 65 + TAIL_LENGTH) return null;
-  if (!holds(buf, start, SEQ_BYTES)) return null;
-  let i = start + SEQ_BYTES.length;
-  const digitsStart = i;
-  let n = 0;
-  for (let c = buf[i]; c >= 0x30 && c <= 0x39; c = buf[++i]) n = n * 10 + (c - 0x30);
-  if (n !== seq || i - digitsStart > 15 || (buf[digitsStart] === 0x30 && i - digitsStart > 1) || i === digitsStart) return null;
-  if (!holds(buf, i, PREV_BYTES)) return null;
-  const prevStart = i + PREV_BYTES.length;
-  if (buf[prevStart + 64] !== 0x22) return null;
+  const prevStart = framed(buf, start, end);
+  if (prevStart < 0 || framedSeq(buf, start, prevStart) !== seq) return null;
   // Short strings compared with === beat a charCodeAt loop: crypto's hex strings are slow to index.
   if (prev !== null && buf.toString('latin1', prevStart, prevStart + 64) !== prev) return null;
-  const bodyEnd = end - TAIL_LENGTH;
-  if (bodyEnd < prevStart + 65 || !holds(buf, bodyEnd, HASH_BYTES) || buf[end - 2] !== 0x22 || buf[end - 1] !== 0x7d) return null;
-  const h = bodyHash(buf, start, bodyEnd);
-  const stored = bodyEnd + HASH_BYTES.length;
-  return buf.toString('latin1', stored, stored + 64) === h ? h : null;
+  const h = bodyHash(buf, start, end - TAIL_LENGTH);
+  return buf.toString('latin1', end - HASH_FROM_END, end - 2) === h ? h : null;
 }
 
 const LEAF_PREFIX = Buffer.alloc(1);

@@ -240,7 +240,7 @@ export function embedAndScore(embedding: Float32Array, reconstruction: Float32Ar
   return { vectors: unitRows(embedding.slice(0, rows * d), rows, d), anomalies };
 }
 
-/** L2-normalizes each row of `d` floats in place (an all-zero row stays zero rather than NaN); returns `rows`'s array. */
+/** L2-normalizes each of the first `rows` rows of `d` floats in `v` in place (an all-zero row stays zero rather than NaN); returns `v`. */
 function unitRows(v: Float32Array, rows: number, d: number): Float32Array {
   for (let r = 0; r < rows; r++) {
     let squares = 0;

@@ -2,14 +2,14 @@
 // calls the main thread posts, one at a time in the order they came (so events come back
 // in the order their facts were sent, and a flow's state sees its facts in that order).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPipeline, type PipelineOptions } from './pipeline.ts';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.ts';
 import type { FlowFact } from './facts.ts';
 import type { Call, Reply } from './pipeline-thread.ts';
 
 const port = parentPort!;
 const post = (reply: Reply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
-async function answer(pipeline: Awaited<ReturnType<typeof createPipeline>>, call: Call): Promise<void> {
+async function answer(pipeline: Pipeline, call: Call): Promise<void> {
   try {
     switch (call.op) {
       case 'encode': {

@@ -1,7 +1,7 @@
 // Inclusion proofs of one event in its block, and checking such a proof on its own: the
 // header's signature, the event line's hash, and the RFC 6962 audit path to the header's root.
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { bodyHash, checkedLineHash, frameLine } from './line.ts';
+import { checkedLineHash } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { inclusionPath } from './merkle.ts';
 import { headerSealProblem, listHeaderFiles, readHeader, type BlockHeader } from './block-header.ts';
@@ -70,15 +70,15 @@ export function checkEventProof(p: EventProof, publicKeyPem: string | Buffer): P
   const seal = headerSealProblem(p.header, loadPublicKey(publicKeyPem));
   if (seal) return { ok: false, reason: `the block header: ${seal}` };
   const buf = Buffer.from(p.line + '\n');
-  const f = frameLine(buf, 0, buf.length - 1);
-  if (!f || f.seq !== p.seq || bodyHash(buf, 0, f.bodyEnd) !== f.hash) return { ok: false, reason: 'the line is not a log line of that seq with a valid hash' };
+  const leafHash = checkedLineHash(buf, 0, buf.length - 1, p.seq, null);
+  if (leafHash === null) return { ok: false, reason: 'the line is not a log line of that seq with a valid hash' };
   if (p.leafIndex !== p.seq - p.header.firstSeq || p.treeSize !== p.header.lastSeq - p.header.firstSeq + 1) {
     return { ok: false, reason: 'the leaf index or tree size does not match the block' };
   }
   return checkInclusion({
     leafIndex: p.leafIndex,
     treeSize: p.treeSize,
-    leafHash: Buffer.from(f.hash, 'hex'),
+    leafHash: Buffer.from(leafHash, 'hex'),
     proof: p.path.map((h) => Buffer.from(h, 'hex')),
     root: Buffer.from(p.header.merkleRoot, 'hex'),
   });

@@ -1,5 +1,6 @@
 // Numeric features of a flow event, computed from the event itself (so `model train` can
-// learn from a log, and a rebuild from the log gives the same vectors). docs/pipeline.md
+// learn from a log, and a rebuild from the log gives the same vectors; encode() writes the
+// same numbers from a flow's parts, writeFlowColumns + writeEventColumns). docs/pipeline.md
 // lists them; changing the list means a new FEATURES_VERSION and new models.
 import type { EcsEvent } from './event.ts';
 

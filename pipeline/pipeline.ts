@@ -1,4 +1,5 @@
-// The pipeline: flow facts in; ECS events (private, no payload), vectors and anomaly scores out.
+// The pipeline: flow facts in; ECS events (private, no payload), vectors and anomaly scores
+// out (process), or the same events as JSON text with their vectors (encode, for the log).
 import { join, resolve } from 'node:path';
 import type { FlowFact } from './facts.ts';
 import type { EcsEvent } from './event.ts';

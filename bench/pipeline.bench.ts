@@ -159,7 +159,7 @@ for (let i = 0; i < runShaped.length; i += 32) callBatches.push(runShaped.slice(
  * process() and JSON.stringify of each event (what run did before encode()).
  */
 async function encodeRate(p: Pipeline, general = false): Promise<string> {
-  let best = '';
+  let last = '';
   for (let round = 0; round < 3; round++) { // the first rounds warm up (flow table, pseudonyms, JIT)
     const [all0, own0] = [cpuMs(), threadCpuMs()];
     let next = 0;
@@ -171,10 +171,10 @@ async function encodeRate(p: Pipeline, general = false): Promise<string> {
         events += n; // (not `events += await …`: that reads events before the wait)
       }
     }));
-    best = `${perSecond((events / (cpuMs() - all0)) * 1000)} (calling thread: ${(((threadCpuMs() - own0) * 1000) / events).toFixed(2)} µs an event)`;
+    last = `${perSecond((events / (cpuMs() - all0)) * 1000)} (calling thread: ${(((threadCpuMs() - own0) * 1000) / events).toFixed(2)} µs an event)`;
   }
   await p.close();
-  return best;
+  return last;
 }
 report('run-shaped facts → process() + JSON.stringify, in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} }), true));
 report('the same → event JSON + vectors, encode(), in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} })));

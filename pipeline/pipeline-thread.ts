@@ -9,23 +9,26 @@ import type { FlowFact } from './facts.ts';
 import type { Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
 import type { PrivacyMode } from './privacy.ts';
 
-/** What the main thread asks; flow.start frames travel in `frames`, one buffer per call. */
-export type Call = { id: number } & (
+/**
+ * What the main thread asks; flow.start frames travel in `frames`, one buffer per call. Calls
+ * carry no id: the worker answers them one at a time in order, so a reply belongs to the
+ * oldest call not yet answered.
+ */
+export type Call =
   | { op: 'encode' | 'process'; facts: FlowFact[]; frames: { bytes: Uint8Array; ends: Int32Array } }
   | { op: 'rotate'; key?: Uint8Array }
-  | { op: 'close' }
-);
+  | { op: 'close' };
 
 export type Reply =
   | { log: string }
   | { ready: { modelId: string | null; dimension: number | null; privacyMode: PrivacyMode; keyId: string | null } }
   | { failed: string }
-  | { id: number; error: string }
+  | { error: string }
   /** Events i < n: text from ends[i - 1] (or 0) to ends[i]; then their timestamps, ends[n + i]. */
-  | { id: number; encoded: { text: string; ends: Int32Array; packed: Float32Array; rows: Int32Array } }
-  | { id: number; outputs: PipelineOutput[] }
-  | { id: number; keyId: string }
-  | { id: number };
+  | { encoded: { text: string; ends: Int32Array; packed: Float32Array; rows: Int32Array } }
+  | { outputs: PipelineOutput[] }
+  | { keyId: string }
+  | { closed: true };
 
 export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'log'> {
   log?: (message: string) => void;
@@ -38,7 +41,6 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
   const worker = new Worker(new URL('./pipeline-worker.ts', import.meta.url), { workerData: rest });
   // Replies come in call order: the oldest pending call is the one answered.
   const pending: { resolve: (reply: Reply) => void; reject: (err: Error) => void }[] = [];
-  let nextId = 0;
   let failure: Error | null = null;
   let closing = false;
   let ready!: (info: Extract<Reply, { ready: unknown }>['ready']) => void;
@@ -72,7 +74,7 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
   };
   const sendFacts = (op: 'encode' | 'process', facts: FlowFact[]) => {
     const { sent, frames } = withoutFrames(facts);
-    return call({ id: nextId++, op, facts: sent, frames }, [frames.bytes.buffer as ArrayBuffer]);
+    return call({ op, facts: sent, frames }, [frames.bytes.buffer as ArrayBuffer]);
   };
 
   const info = await started.catch(async (err: Error) => {
@@ -106,13 +108,13 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
       return ((await sendFacts('process', facts)) as Extract<Reply, { outputs: unknown }>).outputs;
     },
     async rotateKey(key) {
-      keyId = ((await call({ id: nextId++, op: 'rotate', key })) as Extract<Reply, { keyId: unknown }>).keyId;
+      keyId = ((await call({ op: 'rotate', key })) as Extract<Reply, { keyId: unknown }>).keyId;
       return keyId;
     },
     async close() {
       if (failure) return;
       closing = true;
-      await call({ id: nextId++, op: 'close' });
+      await call({ op: 'close' });
       await worker.terminate();
     },
   };

@@ -30,18 +30,18 @@ async function answer(pipeline: Pipeline, call: Call): Promise<void> {
         const packed = new Float32Array(count * d);
         for (let i = 0; i < n; i++) if (rows[i]! >= 0) packed.set(vectors[i]!, rows[i]! * d);
         const text = jsons.join('') + timestamps.join('');
-        return post({ id: call.id, encoded: { text, ends, packed, rows } }, [ends.buffer, packed.buffer, rows.buffer]);
+        return post({ encoded: { text, ends, packed, rows } }, [ends.buffer, packed.buffer, rows.buffer]);
       }
       case 'process':
-        return post({ id: call.id, outputs: await pipeline.process(withFrames(call.facts, call.frames)) });
+        return post({ outputs: await pipeline.process(withFrames(call.facts, call.frames)) });
       case 'rotate':
-        return post({ id: call.id, keyId: await pipeline.rotateKey(call.key) });
+        return post({ keyId: await pipeline.rotateKey(call.key) });
       case 'close':
         await pipeline.close();
-        return post({ id: call.id });
+        return post({ closed: true });
     }
   } catch (err) {
-    post({ id: call.id, error: (err as Error).message ?? String(err) });
+    post({ error: (err as Error).message ?? String(err) });
   }
 }
 

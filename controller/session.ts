@@ -237,7 +237,7 @@ export class Session {
       }
       const r = decodeMessage(frame);
       if (!r.ok) return this.malformed(r.error, frame);
-      this.handle(r.message, this.out, facts);
+      this.handle(r.message, this.out, facts, now);
       if (this.closed) return;
       if (this.out.length > 0 && !this.reply()) return;
     }
@@ -294,7 +294,8 @@ export class Session {
     }
   }
 
-  private handle(msg: OfpMessage, out: OfpMessage[], facts: FlowFact[]): void {
+  /** The general path for one decoded message; its facts carry `now`, the time of the socket read, as the hot path's do. */
+  private handle(msg: OfpMessage, out: OfpMessage[], facts: FlowFact[], now: number): void {
     switch (msg.type) {
       case 'HELLO':
         return this.onHello(msg);
@@ -302,11 +303,11 @@ export class Session {
         out.push({ type: 'ECHO_REPLY', xid: msg.xid, data: msg.data });
         return;
       case 'PACKET_IN':
-        return this.onPacketIn(msg, out, facts);
+        return this.onPacketIn(msg, out, facts, now);
       case 'FLOW_REMOVED':
-        return this.onFlowRemoved(msg, facts);
+        return this.onFlowRemoved(msg, facts, now);
       case 'PORT_STATUS':
-        return this.onPortStatus(msg, out, facts);
+        return this.onPortStatus(msg, out, facts, now);
       case 'ERROR':
         if (!this.requests.settle(msg)) this.log.warn({ xid: msg.xid, errType: msg.err_type, code: msg.code }, 'error from switch');
         return;
@@ -327,30 +328,30 @@ export class Session {
     this.helloSeen();
   }
 
-  private onPacketIn(msg: PacketIn, out: OfpMessage[], facts: FlowFact[]): void {
+  private onPacketIn(msg: PacketIn, out: OfpMessage[], facts: FlowFact[], now: number): void {
     if (this.datapathId === undefined || this.opts.role === 'slave') return;
     const inPort = inPortOf(msg);
     if (inPort === undefined) return;
     const decision = decidePacketIn(this.state, this.opts.policy, { inPort, bufferId: msg.buffer_id, data: msg.data });
     applyDecision(this.state, decision);
     for (const m of decision.messages) out.push(m);
-    if (decision.install) facts.push(flowStart(Date.now(), this.datapathId, decision.install.id, decision.install.key, msg.data, msg.total_len));
+    if (decision.install) facts.push(flowStart(now, this.datapathId, decision.install.id, decision.install.key, msg.data, msg.total_len));
   }
 
-  private onFlowRemoved(msg: FlowRemoved, facts: FlowFact[]): void {
+  private onFlowRemoved(msg: FlowRemoved, facts: FlowFact[], now: number): void {
     if (this.datapathId === undefined) return;
     if (!isOurFlowCookie(msg.cookie)) return;
     const hash = hashOfCookie(msg.cookie);
     const key = this.state.flows.get(hash) ?? matchToKey(msg.match);
     this.state.flows.delete(hash);
     if (!key) return;
-    facts.push(flowEnd(Date.now(), this.datapathId, msg.cookie, key, msg.packet_count, msg.byte_count, msg.duration_sec, msg.duration_nsec, msg.reason, msg.idle_timeout, msg.hard_timeout));
+    facts.push(flowEnd(now, this.datapathId, msg.cookie, key, msg.packet_count, msg.byte_count, msg.duration_sec, msg.duration_nsec, msg.reason, msg.idle_timeout, msg.hard_timeout));
   }
 
-  private onPortStatus(msg: PortStatus, out: OfpMessage[], facts: FlowFact[]): void {
+  private onPortStatus(msg: PortStatus, out: OfpMessage[], facts: FlowFact[], now: number): void {
     if (this.datapathId === undefined) return;
     const reason = msg.reason === PORT_REASON.ADD ? 'add' : msg.reason === PORT_REASON.DELETE ? 'delete' : 'modify';
-    facts.push({ kind: 'port.status', time: Date.now(), datapathId: this.datapathId, reason, port: portInfo(msg.desc) });
+    facts.push({ kind: 'port.status', time: now, datapathId: this.datapathId, reason, port: portInfo(msg.desc) });
     if (reason === 'delete' && this.opts.role !== 'slave') {
       for (const m of decidePortGone(this.state, msg.desc.port_no)) out.push(m);
       applyPortGone(this.state, msg.desc.port_no);

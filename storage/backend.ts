@@ -3,10 +3,11 @@
 // immutable and checked by its hashes).
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteSubvolume, isSubvolume, snapshotReadOnly } from './btrfs.ts';
+import { defragRange, deleteSubvolume, isSubvolume, snapshotReadOnly } from './btrfs.ts';
 import { SnapshotHelper } from './snapshot-helper.ts';
 import { snapshotName, type BlockHeader } from './block-header.ts';
 import type { BackendKind, Layout } from './layout.ts';
+import type { Defrag } from './log-compaction.ts';
 
 export interface SnapshotEntry {
   name: string;
@@ -21,7 +22,9 @@ export interface BlockBackend {
   snapshot(header: BlockHeader): Promise<void>;
   list(): SnapshotEntry[];
   remove(entry: SnapshotEntry): Promise<void>;
-  /** Releases what the backend holds (the snapshot helper). */
+  /** btrfs: merges small extents of the live log (see log-compaction.ts); null elsewhere. */
+  defragLog: Defrag | null;
+  /** Releases what the backend holds (the snapshot helpers). */
   close(): void;
 }
 
@@ -41,12 +44,13 @@ export function listSnapshots(l: Layout): SnapshotEntry[] {
 
 export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
   if (kind === 'directory') {
-    return { kind, snapshot: async () => {}, list: () => [], remove: async () => {}, close: () => {} };
+    return { kind, snapshot: async () => {}, list: () => [], remove: async () => {}, defragLog: null, close: () => {} };
   }
-  let helper: SnapshotHelper | null = null;
-  /** Runs `viaHelper`, or `fallback` (one btrfs process per call) when there is no perl. */
-  const run = async (viaHelper: (h: SnapshotHelper) => Promise<void>, fallback: () => Promise<void>) => {
-    helper ??= new SnapshotHelper();
+  // Two helpers: a defrag of several MB must not make a cut's snapshot wait its turn.
+  const helpers: { snapshots: SnapshotHelper | null; defrag: SnapshotHelper | null } = { snapshots: null, defrag: null };
+  /** Runs `viaHelper` on helper `which`, or `fallback` (one btrfs process per call) when there is no perl. */
+  const run = async (which: keyof typeof helpers, viaHelper: (h: SnapshotHelper) => Promise<void>, fallback: () => Promise<void>) => {
+    const helper = (helpers[which] ??= new SnapshotHelper());
     try {
       await viaHelper(helper);
     } catch (err) {
@@ -59,10 +63,14 @@ export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
     snapshot: async (header) => {
       mkdirSync(l.snapshots, { recursive: true });
       const name = snapshotName(header);
-      await run((h) => h.snapshot(l.dir, l.snapshots, name), () => snapshotReadOnly(l.dir, join(l.snapshots, name)));
+      await run('snapshots', (h) => h.snapshot(l.dir, l.snapshots, name), () => snapshotReadOnly(l.dir, join(l.snapshots, name)));
     },
     list: () => listSnapshots(l),
-    remove: (entry) => run((h) => h.remove(l.snapshots, entry.name), () => deleteSubvolume(entry.path)),
-    close: () => helper?.close(),
+    remove: (entry) => run('snapshots', (h) => h.remove(l.snapshots, entry.name), () => deleteSubvolume(entry.path)),
+    defragLog: (start, length, threshold) => run('defrag', (h) => h.defrag(l.log, start, length, threshold), () => defragRange(l.log, start, length, threshold)),
+    close: () => {
+      helpers.snapshots?.close();
+      helpers.defrag?.close();
+    },
   };
 }

@@ -34,6 +34,11 @@ export function snapshotReadOnly(source: string, target: string): Promise<void> 
   return btrfs(['subvolume', 'snapshot', '-r', source, target]);
 }
 
+/** Merges the extents of `file` in [start, start + length) smaller than `threshold` bytes. */
+export function defragRange(file: string, start: number, length: number, threshold: number): Promise<void> {
+  return btrfs(['filesystem', 'defragment', '-s', String(start), '-l', String(length), '-t', String(threshold), file]);
+}
+
 export function deleteSubvolume(path: string): Promise<void> {
   return btrfs(['subvolume', 'delete', path]);
 }

@@ -17,6 +17,7 @@ import { signHeader, writeHeader, type BlockHeader } from './block-header.ts';
 import { loadSigningKey } from './signing.ts';
 import { LogReader, type LogRecord } from './log-reader.ts';
 import { defaultKeyPath } from './init.ts';
+import { LogCompactor } from './log-compaction.ts';
 
 const writeAsync = promisify(write);
 const fdatasyncAsync = promisify(fdatasync);
@@ -30,6 +31,11 @@ export interface BlockOptions {
   everyEvents?: number;
   /** btrfs: how many block snapshots to keep, at least 1 (older ones are deleted; headers stay). */
   keepSnapshots?: number;
+  /**
+   * btrfs: merge the log's newest small extents now and then, off the cut path, so cuts stay
+   * fast as they accumulate (log-compaction.ts). Default true.
+   */
+  compactLog?: boolean;
 }
 
 export interface OpenOptions {
@@ -52,6 +58,15 @@ export interface CutTiming {
   totalMs: number;
   /** The part of it during which appended events were held back from the file. */
   heldMs: number;
+}
+
+/** What the log's compaction did since open (btrfs). */
+export interface CompactionStats {
+  defrags: number;
+  /** Bytes rewritten. */
+  bytes: number;
+  /** The defrag that failed, after which compaction stopped (the log goes on without it). */
+  error: Error | null;
 }
 
 export interface AppendResult {
@@ -113,6 +128,7 @@ export class EventLog {
   #syncing: Promise<number> | null = null;
   #cutTimer: NodeJS.Timeout | null = null;
   #retention: Promise<void> = Promise.resolve();
+  #compactor: LogCompactor | null;
   #failed: Error | null = null;
   #closed = false;
 
@@ -137,6 +153,7 @@ export class EventLog {
     this.#frontier = state.frontier;
     this.#lastHeader = state.lastHeader;
     this.#reader = new LogReader(fd, this.#index, () => this.#written);
+    this.#compactor = backend.defragLog && opts.blocks?.compactLog !== false ? new LogCompactor(backend.defragLog, state.size) : null;
     const everyMs = opts.blocks?.everyMs ?? 0;
     if (everyMs > 0) {
       this.#cutTimer = setInterval(() => {
@@ -187,6 +204,12 @@ export class EventLog {
 
   get lastCutTiming(): CutTiming | null {
     return this.#lastCutTiming;
+  }
+
+  /** btrfs with compaction on: what it did so far; otherwise null. */
+  get compaction(): CompactionStats | null {
+    const c = this.#compactor;
+    return c && { ...c.done, error: c.error };
   }
 
   /**
@@ -308,6 +331,7 @@ export class EventLog {
     try {
       await this.#queue;
       await this.#retention;
+      await this.#compactor?.close();
       if (!this.#failed) await this.#fsync();
       else await this.#syncing?.catch(() => {});
     } finally {
@@ -397,12 +421,14 @@ export class EventLog {
   /** fdatasync; concurrent callers share one call when it already covers them. */
   async #fsync(): Promise<number> {
     const target = this.#writtenSeq;
+    const bytes = this.#written;
     while (this.#syncing) {
       const covered = await this.#syncing.catch(() => -1);
       if (covered >= target) return this.#durableSeq;
     }
     this.#syncing = fdatasyncAsync(this.#fd).then(() => {
       if (target > this.#durableSeq) this.#durableSeq = target;
+      this.#compactor?.wrote(bytes);
       return target;
     });
     try {
@@ -471,6 +497,7 @@ export class EventLog {
       throw err;
     }
     this.#lastHeader = header;
+    this.#compactor?.wrote(byteOffset + header.byteLength);
     this.#retain();
     return header;
   }

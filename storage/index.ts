@@ -1,6 +1,6 @@
 // Public surface of storage/. Other folders import from here only.
 export { openEventLog, EventLog, LogFailedError } from './event-log.ts';
-export type { AppendResult, BlockOptions, CutTiming, Durability, OpenOptions } from './event-log.ts';
+export type { AppendResult, BlockOptions, CompactionStats, CutTiming, Durability, OpenOptions } from './event-log.ts';
 export { LockedError } from './lock.ts';
 export { DamagedLogError } from './recover.ts';
 export { openLogReader, LogReader } from './log-reader.ts';

@@ -1,0 +1,122 @@
+// Keeps the live log's newest extents few, off the cut path. Why: after each block's
+// snapshot, the first change to the log copies the fs-tree leaves that hold its inode and
+// its newest file extent items (they are shared with the snapshot now) and adds a
+// back-reference for every extent named in them; the next cut's commit does that work. Each
+// writeback of the log (a cut, a timer fdatasync) leaves a new extent, so those leaves fill
+// up (~200 items each) and a cut's p50 roughly doubles over a few hundred cuts (measured:
+// BENCHMARKS.md, Storage). The compactor merges the newest small extents into larger ones
+// with BTRFS_IOC_DEFRAG_RANGE, which rewrites the same bytes: the log's content, size and
+// every snapshot stay as they are (a snapshot keeps its own copy of the old extents).
+//
+// Merging is tiered, like an LSM tree, so a byte is rewritten a bounded number of times:
+// once FANOUT writebacks have happened since the last run, the bytes they wrote become a
+// level-0 run (one defrag); FANOUT adjacent runs of one level at the end of the log become
+// one run of the next level. Nothing larger than CAP bytes is ever rewritten: such a range
+// is left as it is (its extents are large on average, so it holds few items anyway). One
+// defrag runs at a time; appends and cuts go on meanwhile (the kernel locks the pages it
+// rewrites; the bytes do not change).
+
+/** Writebacks (new extents, roughly) that make a level-0 run; runs of a level that merge. */
+export const FANOUT = 16;
+/** The most bytes one defrag rewrites, and the extent size below which it merges extents. */
+export const CAP = 32 << 20;
+
+export type Defrag = (start: number, length: number, threshold: number) => Promise<void>;
+
+interface Run {
+  start: number;
+  end: number;
+  level: number;
+}
+
+export class LogCompactor {
+  readonly #defrag: Defrag;
+  /** Runs at the end of the compacted part, oldest first; older ones are final. */
+  #runs: Run[] = [];
+  /** Where the part not yet in a run starts, and where the durable log ends. */
+  #mark: number;
+  #end: number;
+  /** Writebacks since #mark. */
+  #writebacks = 0;
+  #busy: Promise<void> | null = null;
+  #closed = false;
+  /** The first defrag that failed; compaction stops then (the log does not need it). */
+  error: Error | null = null;
+  /** Defrags done and bytes they rewrote, for tests and the benchmark. */
+  readonly done = { defrags: 0, bytes: 0 };
+
+  /** `from`: the log's durable size when it was opened (older bytes are left as they are). */
+  constructor(defrag: Defrag, from: number) {
+    this.#defrag = defrag;
+    this.#mark = this.#end = from;
+  }
+
+  /** A writeback made the log durable up to `end` bytes (it left one more extent). */
+  wrote(end: number): void {
+    if (end <= this.#end) return;
+    this.#end = end;
+    this.#writebacks++;
+    if (this.#busy || this.#closed || this.error || this.#writebacks < FANOUT) return;
+    this.#busy = this.#compact().finally(() => (this.#busy = null));
+  }
+
+  /** Waits for a defrag in flight; starts no more. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#busy;
+  }
+
+  async #compact(): Promise<void> {
+    while (!this.#closed && !this.error) {
+      const next = this.#next();
+      if (!next) return;
+      if (next.rewrite) {
+        try {
+          await this.#defrag(next.start, next.end - next.start, CAP);
+        } catch (err) {
+          this.error = err as Error;
+          return;
+        }
+        this.done.defrags++;
+        this.done.bytes += next.end - next.start;
+      }
+      next.apply();
+    }
+  }
+
+  /** The next step: a new level-0 run, a merge of FANOUT runs, or none. */
+  #next(): { start: number; end: number; rewrite: boolean; apply: () => void } | null {
+    const runs = this.#runs;
+    const tail = runs.slice(-FANOUT);
+    if (tail.length === FANOUT && tail.every((r) => r.level === tail[0].level)) {
+      const start = tail[0].start;
+      const end = tail.at(-1)!.end;
+      const rewrite = end - start <= CAP;
+      return {
+        start,
+        end,
+        rewrite,
+        apply: () => {
+          if (rewrite) runs.splice(-FANOUT, FANOUT, { start, end, level: tail[0].level + 1 });
+          else runs.length = 0; // too large to rewrite: final, later runs never merge across it
+        },
+      };
+    }
+    if (this.#writebacks < FANOUT) return null;
+    const start = this.#mark;
+    const end = this.#end;
+    const writebacks = this.#writebacks;
+    const rewrite = end - start <= CAP;
+    return {
+      start,
+      end,
+      rewrite,
+      apply: () => {
+        this.#mark = end;
+        this.#writebacks -= writebacks;
+        if (rewrite) runs.push({ start, end, level: 0 });
+        else runs.length = 0;
+      },
+    };
+  }
+}

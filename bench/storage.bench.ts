@@ -17,6 +17,7 @@ import { MerkleFrontier } from '../storage/merkle.ts';
 import { signHeader, writeHeader, type BlockHeader } from '../storage/block-header.ts';
 import { loadSigningKey } from '../storage/signing.ts';
 import { layout } from '../storage/layout.ts';
+import { SnapshotHelper } from '../storage/snapshot-helper.ts';
 import { flowEvent } from '../test/storage/events.ts';
 
 const POOL = Array.from({ length: 4096 }, (_, i) => flowEvent(i));
@@ -40,8 +41,9 @@ function mountScratch(): { root: string; cleanup: () => void } {
   };
 }
 
+/** Nearest-rank percentile: of 100 cuts, p99 is the worst but one (p100 would be the worst). */
 function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** The pool as JSON text and timestamps, as a caller of appendJson hands them over. */
@@ -140,9 +142,47 @@ function grow(dir: string, from: Tip, upTo: number): Tip {
   return { seq, tip, offset, header };
 }
 
-/** Which parts run (GB_BENCH_STORAGE=append,cut,verify; verify needs cut) and the cut sizes. */
+/**
+ * Which parts run (GB_BENCH_STORAGE=append,cut,verify,floor; verify needs cut), the cut
+ * sizes, cuts per size, and GB_BENCH_COMPACT=0 to cut without the log's compaction.
+ */
 const PARTS = new Set((process.env.GB_BENCH_STORAGE ?? 'append,cut,verify').split(','));
 const SIZES = (process.env.GB_BENCH_CUT_SIZES ?? '100000,1000000,10000000').split(',').map(Number);
+const CUTS = Number(process.env.GB_BENCH_CUTS ?? 100);
+const COMPACT = process.env.GB_BENCH_COMPACT !== '0';
+
+const spread = (t: number[]) => {
+  t.sort((a, b) => a - b);
+  return `p50 ${pct(t, 50).toFixed(2)} ms, p99 ${pct(t, 99).toFixed(2)} ms, max ${t.at(-1)!.toFixed(2)} ms`;
+};
+
+/**
+ * The floor under a cut: the bare snapshot ioctl (through the same helper) of a subvolume
+ * with one small file, each after a 400-byte append to it, as often as the cuts are timed.
+ * What it costs is one btrfs commit: the device flushes, whatever else the machine writes.
+ */
+async function snapshotFloor(root: string): Promise<string> {
+  const sub = join(root, `floor-${process.pid}`);
+  execFileSync('btrfs', ['subvolume', 'create', sub]);
+  const snaps = join(root, `floor-${process.pid}-snaps`);
+  mkdirSync(snaps);
+  const helper = new SnapshotHelper();
+  const fd = openSync(join(sub, 'f'), 'a');
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < CUTS; i++) {
+      writeSync(fd, Buffer.alloc(400, 97));
+      const t0 = performance.now();
+      await helper.snapshot(sub, snaps, `s${i}`);
+      times.push(performance.now() - t0);
+      if (i >= 20) await helper.remove(snaps, `s${i - 20}`); // retention, as the cuts keep 20
+    }
+  } finally {
+    closeSync(fd);
+    helper.close();
+  }
+  return spread(times);
+}
 
 async function main() {
   const scratch = mountScratch();
@@ -168,6 +208,11 @@ async function main() {
       console.log(rows.at(-1)!.join(': '));
     }
 
+    if (PARTS.has('floor')) {
+      rows.push([`bare snapshot ioctl (floor), ${CUTS} in a row`, await snapshotFloor(scratch.root)]);
+      console.log(rows.at(-1)!.join(': '));
+    }
+
     // 2. Cut time as the log grows.
     if (!PARTS.has('cut')) return;
     const dir = join(scratch.root, `cuts-${process.pid}`);
@@ -178,7 +223,7 @@ async function main() {
       state = grow(dir, state, size);
       const built = (performance.now() - t0) / 1000;
       const o0 = performance.now();
-      const log = await openEventLog({ dir, blocks: { keepSnapshots: 20 } });
+      const log = await openEventLog({ dir, blocks: { keepSnapshots: 20, compactLog: COMPACT } });
       const opened = (performance.now() - o0) / 1000;
       // The bulk writer leaves gigabytes of dirty pages: flush them first (syncfs), so the
       // cuts measure themselves and not the bulk write's writeback.
@@ -190,7 +235,7 @@ async function main() {
       // which appends are not written (all of it but a wait for a batch write in flight).
       const times: number[] = [];
       const held: number[] = [];
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < CUTS; i++) {
         await log.append(Array.from({ length: 200 }, (_, j) => POOL[(i * 200 + j) & 4095]));
         const c0 = performance.now();
         await log.cutBlock();
@@ -199,11 +244,9 @@ async function main() {
       }
       await log.close();
       const mb = log.lastBlock!.byteOffset / 1e6;
-      const spread = (t: number[]) => {
-        t.sort((a, b) => a - b);
-        return `p50 ${pct(t, 50).toFixed(2)} ms, p99 ${pct(t, 99).toFixed(2)} ms, max ${t.at(-1)!.toFixed(2)} ms`;
-      };
-      rows.push([`cut at ${size.toLocaleString('en')} events (${mb.toFixed(0)} MB log; built in ${built.toFixed(1)} s, index caught up on open in ${opened.toFixed(1)} s)`, `${spread(times)}; appends held ${spread(held)}`]);
+      const c = log.compaction;
+      const compaction = c ? `; compaction: ${c.defrags} defrags, ${(c.bytes / 1e6).toFixed(1)} MB rewritten${c.error ? `, stopped: ${c.error.message}` : ''}` : '; no compaction';
+      rows.push([`cut at ${size.toLocaleString('en')} events (${mb.toFixed(0)} MB log; built in ${built.toFixed(1)} s, index caught up on open in ${opened.toFixed(1)} s)`, `${spread(times)}; appends held ${spread(held)}${compaction}`]);
       console.log(rows.at(-1)!.join(': '));
       // Continue the bulk writer after the blocks the EventLog cut.
       const last = log.lastBlock!;

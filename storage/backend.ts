@@ -46,7 +46,9 @@ export function backendFor(kind: BackendKind, l: Layout): BlockBackend {
   if (kind === 'directory') {
     return { kind, snapshot: async () => {}, list: () => [], remove: async () => {}, defragLog: null, close: () => {} };
   }
-  // Two helpers: a defrag of several MB must not make a cut's snapshot wait its turn.
+  // Two helpers, so that a cut's snapshot never waits its turn behind a defrag of several MB.
+  // (Retention's deletions stay on the snapshot helper: moved to the other one, beside the
+  // next cut's commit, they made cuts no faster in 3 alternating rounds of 300 cuts.)
   const helpers: { snapshots: SnapshotHelper | null; defrag: SnapshotHelper | null } = { snapshots: null, defrag: null };
   /** Runs `viaHelper` on helper `which`, or `fallback` (one btrfs process per call) when there is no perl. */
   const run = async (which: keyof typeof helpers, viaHelper: (h: SnapshotHelper) => Promise<void>, fallback: () => Promise<void>) => {

@@ -5,6 +5,8 @@
 // per event at low load (one fact per call, calls one after another). Then encode() (event
 // JSON + vectors, what `ghostbridge run` logs) on facts shaped like the controller bench's,
 // in the calling thread and in a worker thread (createThreadedPipeline).
+// GB_BENCH_PIPELINE=run (or parts, latency) runs only those parts: parts = frames, Crypto-PAn,
+// building, features, engines; latency = process() at low load; run = encode() on run-shaped facts.
 import { createPipeline, createThreadedPipeline, type Pipeline } from '../pipeline/index.ts';
 import type { FlowFact } from '../pipeline/index.ts';
 import { generateTraffic } from '../pipeline/traffic-generator.ts';
@@ -42,13 +44,8 @@ function measure(items: number, fn: () => void, ms = 1500): number {
 }
 
 const facts = generateTraffic({ seed: 1, flows: 20_000 });
-const frames = facts.flatMap((f) => (f.kind === 'flow.start' ? [f.frame] : []));
-report(`frames parsed (${frames.length} generated frames)`, perSecond(measure(frames.length, () => frames.forEach(parseFrame))));
-
 const key = new Uint8Array(32).fill(5);
-const cp = new CryptoPAn(key);
-const addrs = Array.from({ length: 1000 }, (_, i) => Uint8Array.of(10, 1, i >> 8, i & 255));
-report('Crypto-PAn IPv4, uncached (one AES-ECB call per address)', perSecond(measure(addrs.length, () => addrs.forEach((a) => cp.anonymize(a)))));
+const selected = new Set((process.env.GB_BENCH_PIPELINE ?? 'parts,latency,run').split(','));
 
 /** Facts per CPU-second through a pipeline's process(), after one warm-up pass (pseudonym cache, flow table). */
 async function processRate(options: Parameters<typeof createPipeline>[0]): Promise<number> {
@@ -63,44 +60,6 @@ async function processRate(options: Parameters<typeof createPipeline>[0]): Promi
   await p.close();
   return (n / (cpuMs() - start)) * 1000;
 }
-
-for (const privacy of ['raw', 'pseudonymize'] as const) {
-  report(`events built, ${privacy} (no vectors)`, perSecond(await processRate({ privacy, key, vectorize: false })));
-}
-
-const model = await readModelDir(DEFAULT_MODEL_DIR);
-const builder = await createPipeline({ privacy: 'pseudonymize', key, vectorize: false });
-const events = (await builder.process(facts)).map((o) => o.event).filter(isVectorized);
-const features = new Float32Array(events.length * FEATURE_COUNT);
-report('features computed from events', perSecond(measure(events.length, () => events.forEach((e, i) => writeFeatures(e, features, i * FEATURE_COUNT)))));
-
-const exact = new DenseModel(model);
-for (const batch of [1, 64, 4096]) {
-  const x = features.slice(0, batch * FEATURE_COUNT);
-  report(`vectorized, exact engine, batch ${batch} (features + model)`, perSecond(measure(batch, () => {
-    for (let i = 0; i < batch; i++) writeFeatures(events[i]!, x, i * FEATURE_COUNT);
-    exact.forward(x, batch);
-  })));
-}
-const tfjs = await TfjsEngine.load(model);
-for (const batch of [1, 64, 1024, 4096]) {
-  const x = features.slice(0, batch * FEATURE_COUNT);
-  report(`vectorized, tfjs-wasm engine, batch ${batch} (model only)`, perSecond(measure(batch, () => tfjs.forward(x.slice(), batch), 1000)));
-}
-
-{
-  const n = 4096;
-  const a = exact.forward(features.slice(0, n * FEATURE_COUNT), n);
-  const b = tfjs.forward(features.slice(0, n * FEATURE_COUNT), n);
-  let vector = 0;
-  let anomaly = 0;
-  for (let i = 0; i < a.vectors.length; i++) vector = Math.max(vector, Math.abs(a.vectors[i]! - b.vectors[i]!));
-  for (let i = 0; i < n; i++) anomaly = Math.max(anomaly, Math.abs(a.anomalies[i]! - b.anomalies[i]!) / Math.max(a.anomalies[i]!, 1e-9));
-  report('tfjs-wasm vs exact: largest vector component difference', vector.toExponential(2));
-  report('tfjs-wasm vs exact: largest relative anomaly difference', anomaly.toExponential(2));
-}
-
-report('end to end: facts → private events + vectors (exact)', perSecond(await processRate({ privacy: 'pseudonymize', key })));
 
 async function latency(label: string, engine: 'exact' | 'tfjs', sample: FlowFact[], maxWaitMs: number): Promise<void> {
   const p = await createPipeline({ privacy: 'pseudonymize', key, engine, batch: { maxWaitMs } });
@@ -117,9 +76,59 @@ async function latency(label: string, engine: 'exact' | 'tfjs', sample: FlowFact
   report(`latency added per event, ${label}: p50 / p99`, `${q(0.5)} µs / ${q(0.99)} µs`);
   await p.close();
 }
-await latency('exact engine', 'exact', facts.slice(0, 20_000), 0);
-await latency('tfjs-wasm engine, no wait', 'tfjs', facts.slice(0, 5_000), 0);
-await latency('tfjs-wasm engine, default 1 ms wait', 'tfjs', facts.slice(0, 2_000), 1);
+/** Frames, Crypto-PAn, event building, features and both engines, each on its own. */
+async function parts(): Promise<void> {
+  const frames = facts.flatMap((f) => (f.kind === 'flow.start' ? [f.frame] : []));
+  report(`frames parsed (${frames.length} generated frames)`, perSecond(measure(frames.length, () => frames.forEach(parseFrame))));
+
+  const cp = new CryptoPAn(key);
+  const addrs = Array.from({ length: 1000 }, (_, i) => Uint8Array.of(10, 1, i >> 8, i & 255));
+  report('Crypto-PAn IPv4, uncached (one AES-ECB call per address)', perSecond(measure(addrs.length, () => addrs.forEach((a) => cp.anonymize(a)))));
+
+  for (const privacy of ['raw', 'pseudonymize'] as const) {
+    report(`events built, ${privacy} (no vectors)`, perSecond(await processRate({ privacy, key, vectorize: false })));
+  }
+
+  const model = await readModelDir(DEFAULT_MODEL_DIR);
+  const builder = await createPipeline({ privacy: 'pseudonymize', key, vectorize: false });
+  const events = (await builder.process(facts)).map((o) => o.event).filter(isVectorized);
+  const features = new Float32Array(events.length * FEATURE_COUNT);
+  report('features computed from events', perSecond(measure(events.length, () => events.forEach((e, i) => writeFeatures(e, features, i * FEATURE_COUNT)))));
+
+  const exact = new DenseModel(model);
+  for (const batch of [1, 64, 4096]) {
+    const x = features.slice(0, batch * FEATURE_COUNT);
+    report(`vectorized, exact engine, batch ${batch} (features + model)`, perSecond(measure(batch, () => {
+      for (let i = 0; i < batch; i++) writeFeatures(events[i]!, x, i * FEATURE_COUNT);
+      exact.forward(x, batch);
+    })));
+  }
+  const tfjs = await TfjsEngine.load(model);
+  for (const batch of [1, 64, 1024, 4096]) {
+    const x = features.slice(0, batch * FEATURE_COUNT);
+    report(`vectorized, tfjs-wasm engine, batch ${batch} (model only)`, perSecond(measure(batch, () => tfjs.forward(x.slice(), batch), 1000)));
+  }
+
+  {
+    const n = 4096;
+    const a = exact.forward(features.slice(0, n * FEATURE_COUNT), n);
+    const b = tfjs.forward(features.slice(0, n * FEATURE_COUNT), n);
+    let vector = 0;
+    let anomaly = 0;
+    for (let i = 0; i < a.vectors.length; i++) vector = Math.max(vector, Math.abs(a.vectors[i]! - b.vectors[i]!));
+    for (let i = 0; i < n; i++) anomaly = Math.max(anomaly, Math.abs(a.anomalies[i]! - b.anomalies[i]!) / Math.max(a.anomalies[i]!, 1e-9));
+    report('tfjs-wasm vs exact: largest vector component difference', vector.toExponential(2));
+    report('tfjs-wasm vs exact: largest relative anomaly difference', anomaly.toExponential(2));
+  }
+
+  report('end to end: facts → private events + vectors (exact)', perSecond(await processRate({ privacy: 'pseudonymize', key })));
+}
+
+async function latencies(): Promise<void> {
+  await latency('exact engine', 'exact', facts.slice(0, 20_000), 0);
+  await latency('tfjs-wasm engine, no wait', 'tfjs', facts.slice(0, 5_000), 0);
+  await latency('tfjs-wasm engine, default 1 ms wait', 'tfjs', facts.slice(0, 2_000), 1);
+}
 
 /**
  * Facts as `ghostbridge run` gets them under bench/controller.bench.ts: 16 switches, each
@@ -150,15 +159,13 @@ const threadCpuMs = () => {
   const u = process.threadCpuUsage();
   return (u.user + u.system) / 1000;
 };
-const runShaped = runShapedFacts(40_000);
-const callBatches: FlowFact[][] = [];
-for (let i = 0; i < runShaped.length; i += 32) callBatches.push(runShaped.slice(i, i + 32));
 /**
  * 16 callers at once (one per switch session), 32 facts a call, over the run-shaped facts:
- * events per CPU-second of all threads, and µs of the calling thread per event. `general`:
+ * events per CPU-second of all threads, and µs of CPU per event in the calling thread and in
+ * the others (the worker thread, GC helpers). `general`:
  * process() and JSON.stringify of each event (what run did before encode()).
  */
-async function encodeRate(p: Pipeline, general = false): Promise<string> {
+async function encodeRate(p: Pipeline, callBatches: FlowFact[][], general = false): Promise<string> {
   let last = '';
   for (let round = 0; round < 3; round++) { // the first rounds warm up (flow table, pseudonyms, JIT)
     const [all0, own0] = [cpuMs(), threadCpuMs()];
@@ -171,11 +178,22 @@ async function encodeRate(p: Pipeline, general = false): Promise<string> {
         events += n; // (not `events += await …`: that reads events before the wait)
       }
     }));
-    last = `${perSecond((events / (cpuMs() - all0)) * 1000)} (calling thread: ${(((threadCpuMs() - own0) * 1000) / events).toFixed(2)} µs an event)`;
+    const [all, own] = [cpuMs() - all0, threadCpuMs() - own0];
+    last = `${perSecond((events / all) * 1000)} (µs an event: calling thread ${((own * 1000) / events).toFixed(2)}, others ${(((all - own) * 1000) / events).toFixed(2)})`;
   }
   await p.close();
   return last;
 }
-report('run-shaped facts → process() + JSON.stringify, in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} }), true));
-report('the same → event JSON + vectors, encode(), in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} })));
-report('the same, encode() in a worker thread (run\'s default)', await encodeRate(await createThreadedPipeline({ key, log: () => {} })));
+/** encode() on run-shaped facts, in the calling thread and in a worker thread, against process() + JSON.stringify. */
+async function runShapedRates(): Promise<void> {
+  const runShaped = runShapedFacts(40_000);
+  const batches: FlowFact[][] = [];
+  for (let i = 0; i < runShaped.length; i += 32) batches.push(runShaped.slice(i, i + 32));
+  report('run-shaped facts → process() + JSON.stringify, in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} }), batches, true));
+  report('the same → event JSON + vectors, encode(), in the calling thread', await encodeRate(await createPipeline({ key, log: () => {} }), batches));
+  report('the same, encode() in a worker thread (run\'s default)', await encodeRate(await createThreadedPipeline({ key, log: () => {} }), batches));
+}
+
+if (selected.has('parts')) await parts();
+if (selected.has('latency')) await latencies();
+if (selected.has('run')) await runShapedRates();

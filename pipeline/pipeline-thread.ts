@@ -6,46 +6,78 @@
 // backpressure). Same events, same vectors: the worker runs createPipeline.
 import { Worker } from 'node:worker_threads';
 import type { FlowFact } from './facts.ts';
-import type { Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
+import { FactWriter, type FactBatch } from './fact-codec.ts';
+import { sharedTextRing, TextRingReader, type RingText, type SharedTextRing } from './text-ring.ts';
+import type { EncodedEvents, Pipeline, PipelineOptions, PipelineOutput } from './pipeline.ts';
 import type { PrivacyMode } from './privacy.ts';
 
 /**
- * What the main thread asks; flow.start frames travel in `frames`, one buffer per call. Calls
+ * What the main thread asks. encode's facts travel as a FactBatch (records in one buffer);
+ * process's as objects, with the flow.start frames in `frames`, one buffer per call. Calls
  * carry no id: the worker answers them one at a time in order, so a reply belongs to the
  * oldest call not yet answered.
  */
 export type Call =
-  | { op: 'encode' | 'process'; facts: FlowFact[]; frames: { bytes: Uint8Array; ends: Int32Array } }
+  | { op: 'encode'; batch: FactBatch }
+  | { op: 'process'; facts: FlowFact[]; frames: { bytes: Uint8Array; ends: Int32Array } }
   | { op: 'rotate'; key?: Uint8Array }
   | { op: 'close' };
 
-export type Reply =
+/**
+ * What the worker says: log, ready and failed on their own, and the answers to the calls
+ * that reached it together, in call order, in one message (each message wakes this thread).
+ * The events of every encode answered: their texts one after another in the shared text
+ * ring (`text` says where; or in the message, when the ring had no room), and `numbers`
+ * (moved): for each event i of the message, in Int32 slots, where its text ends (ends[i],
+ * counted in UTF-16 units; it starts where the previous one ended, and its first member is
+ * its @timestamp), then in slot events + i its vector's row or -1, then the vectors,
+ * dimension floats a row.
+ */
+export type WorkerMessage =
   | { log: string }
   | { ready: { modelId: string | null; dimension: number | null; privacyMode: PrivacyMode; keyId: string | null } }
   | { failed: string }
+  | { answers: Answer[]; text: RingText | string; events: number; numbers: ArrayBuffer };
+
+/** What the worker is started with. */
+export interface WorkerStart {
+  options: PipelineOptions;
+  ring: SharedTextRing;
+}
+
+/** One call's answer; encoded: how many of the message's events are this call's (next in order). */
+export type Answer =
   | { error: string }
-  /** Events i < n: text from ends[i - 1] (or 0) to ends[i]; then their timestamps, ends[n + i]. */
-  | { encoded: { text: string; ends: Int32Array; packed: Float32Array; rows: Int32Array } }
+  | { encoded: number }
   | { outputs: PipelineOutput[] }
   | { keyId: string }
   | { closed: true };
+
+/** Where every event's JSON has its @timestamp's text: after `{"@timestamp":"`. */
+const TIMESTAMP_AT = '{"@timestamp":"'.length;
 
 export interface ThreadedPipelineOptions extends Omit<PipelineOptions, 'log'> {
   log?: (message: string) => void;
   /** The worker died (it is not restarted): every call from then on fails. */
   onFailure?: (err: Error) => void;
+  /** Size of the ring the event text comes back through (a power of two; default 8 MiB). */
+  textRingBytes?: number;
 }
 
 export async function createThreadedPipeline(options: ThreadedPipelineOptions = {}): Promise<Pipeline> {
-  const { log = (m: string) => process.stderr.write(`ghostbridge pipeline: ${m}\n`), onFailure, ...rest } = options;
-  const worker = new Worker(new URL('./pipeline-worker.ts', import.meta.url), { workerData: rest });
-  // Replies come in call order: the oldest pending call is the one answered.
-  const pending: { resolve: (reply: Reply) => void; reject: (err: Error) => void }[] = [];
+  const { log = (m: string) => process.stderr.write(`ghostbridge pipeline: ${m}\n`), onFailure, textRingBytes = 8 << 20, ...rest } = options;
+  const ring = sharedTextRing(textRingBytes);
+  const texts = new TextRingReader(ring);
+  const worker = new Worker(new URL('./pipeline-worker.ts', import.meta.url), { workerData: { options: rest, ring } satisfies WorkerStart });
+  // Answers come in call order: the oldest pending call is the one answered.
+  const pending: { resolve: (answer: unknown) => void; reject: (err: Error) => void }[] = [];
   let failure: Error | null = null;
   let closing = false;
-  let ready!: (info: Extract<Reply, { ready: unknown }>['ready']) => void;
+  type Ready = Extract<WorkerMessage, { ready: unknown }>['ready'];
+  let ready!: (info: Ready) => void;
   let notReady!: (err: Error) => void;
-  const started = new Promise<Extract<Reply, { ready: unknown }>['ready']>((resolve, reject) => ((ready = resolve), (notReady = reject)));
+  const started = new Promise<Ready>((resolve, reject) => ((ready = resolve), (notReady = reject)));
+  let dimension = 0;
 
   const fail = (err: Error) => {
     if (failure) return;
@@ -54,34 +86,54 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
     for (const p of pending.splice(0)) p.reject(err);
     if (!closing) onFailure?.(err);
   };
-  worker.on('message', (reply: Reply) => {
-    if ('log' in reply) return log(reply.log);
-    if ('ready' in reply) return ready(reply.ready);
-    if ('failed' in reply) return fail(new Error(reply.failed));
-    const p = pending.shift();
-    if ('error' in reply) p?.reject(new Error(reply.error));
-    else p?.resolve(reply);
+  worker.on('message', (message: WorkerMessage) => {
+    if ('log' in message) return log(message.log);
+    if ('ready' in message) return ready(message.ready);
+    if ('failed' in message) return fail(new Error(message.failed));
+    const { answers, events, numbers } = message;
+    const text = typeof message.text === 'string' ? message.text : texts.read(message.text);
+    const ends = new Int32Array(numbers, 0, events);
+    if (text.length !== (events === 0 ? 0 : ends[events - 1])) return fail(new Error('the pipeline thread sent text of the wrong length'));
+    const rows = new Int32Array(numbers, 4 * events, events);
+    const packed = new Float32Array(numbers, 8 * events);
+    let e = 0; // the message's next event
+    for (const answer of answers) {
+      const p = pending.shift()!;
+      if ('error' in answer) p.reject(new Error(answer.error));
+      else if (!('encoded' in answer)) p.resolve(answer);
+      else {
+        const n = answer.encoded;
+        const jsons = new Array<string>(n);
+        const timestamps = new Array<string>(n);
+        const vectors = new Array<Float32Array | null>(n);
+        for (let i = 0; i < n; i++, e++) {
+          const at = e === 0 ? 0 : ends[e - 1]!;
+          jsons[i] = text.slice(at, ends[e]);
+          timestamps[i] = text.slice(at + TIMESTAMP_AT, text.indexOf('"', at + TIMESTAMP_AT));
+          const row = rows[e]!;
+          vectors[i] = row < 0 ? null : packed.subarray(row * dimension, (row + 1) * dimension);
+        }
+        p.resolve({ jsons, timestamps, vectors } satisfies EncodedEvents);
+      }
+    }
   });
   worker.on('error', (err) => fail(new Error(`the pipeline thread failed: ${err.message}`)));
   worker.on('exit', (code) => fail(new Error(`the pipeline thread exited (code ${code})`)));
 
-  const call = (c: Call, transfer: ArrayBuffer[] = []): Promise<Reply> => {
+  /** Posts a call (throws, nothing sent, for what cannot be cloned); resolves with its answer. */
+  const call = <T>(c: Call, transfer: ArrayBuffer[] = []): Promise<T> => {
     if (failure) return Promise.reject(failure);
-    return new Promise((resolve, reject) => {
-      worker.postMessage(c, transfer); // throws (nothing sent) for what cannot be cloned
-      pending.push({ resolve, reject });
-    });
+    worker.postMessage(c, transfer);
+    return new Promise((resolve, reject) => pending.push({ resolve: resolve as (answer: unknown) => void, reject }));
   };
-  const sendFacts = (op: 'encode' | 'process', facts: FlowFact[]) => {
-    const { sent, frames } = withoutFrames(facts);
-    return call({ op, facts: sent, frames }, [frames.bytes.buffer as ArrayBuffer]);
-  };
+  const writer = new FactWriter();
 
   const info = await started.catch(async (err: Error) => {
     await worker.terminate();
     throw err;
   });
   let keyId = info.keyId;
+  dimension = info.dimension ?? 0;
   return {
     modelId: info.modelId,
     dimension: info.dimension,
@@ -89,26 +141,22 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
     get keyId() {
       return keyId;
     },
-    async encode(facts) {
-      const reply = (await sendFacts('encode', facts)) as Extract<Reply, { encoded: unknown }>;
-      const { text, ends, packed, rows } = reply.encoded;
-      const n = rows.length;
-      const d = info.dimension ?? 0;
-      const jsons = new Array<string>(n);
-      const timestamps = new Array<string>(n);
-      const vectors = new Array<Float32Array | null>(n);
-      for (let i = 0, at = 0; i < 2 * n; at = ends[i++]!) {
-        if (i < n) jsons[i] = text.slice(at, ends[i]);
-        else timestamps[i - n] = text.slice(at, ends[i]);
+    encode(facts) {
+      let batch: FactBatch;
+      try {
+        batch = writer.write(facts);
+        return call<EncodedEvents>({ op: 'encode', batch });
+      } catch (err) {
+        writer.lost(); // the worker did not get the batch's new strings
+        return Promise.reject(err);
       }
-      for (let i = 0; i < n; i++) vectors[i] = rows[i]! < 0 ? null : packed.subarray(rows[i]! * d, (rows[i]! + 1) * d);
-      return { jsons, timestamps, vectors };
     },
     async process(facts) {
-      return ((await sendFacts('process', facts)) as Extract<Reply, { outputs: unknown }>).outputs;
+      const { sent, frames } = withoutFrames(facts);
+      return (await call<{ outputs: PipelineOutput[] }>({ op: 'process', facts: sent, frames }, [frames.bytes.buffer as ArrayBuffer])).outputs;
     },
     async rotateKey(key) {
-      keyId = ((await call({ op: 'rotate', key })) as Extract<Reply, { keyId: unknown }>).keyId;
+      keyId = (await call<{ keyId: string }>({ op: 'rotate', key })).keyId;
       return keyId;
     },
     async close() {

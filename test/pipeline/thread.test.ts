@@ -39,6 +39,27 @@ test('concurrent encode calls come back in call order, equal to the in-thread pi
   t.true(got.flatMap((g) => g.vectors).some((v) => v !== null));
 });
 
+// The event text comes back through a shared ring; a batch that finds no room in it comes in
+// the message instead. In a 1 KiB ring no batch fits (an event's text is > 340 bytes, and
+// room for 3 bytes a character is asked); in a 16 KiB ring, calls one after another fit and
+// go round it many times.
+test('the text ring: round and round, or too small so the text comes in the message; the same events either way', async (t) => {
+  const facts = generateTraffic({ seed: 64, flows: 300 });
+  const parts = [...batches(facts, 1), ...batches(facts.slice(0, 100), 3)];
+  const local = await createPipeline({ key: KEY, log: () => {} });
+  const want = [];
+  for (const b of parts) want.push(await local.encode(b));
+  for (const textRingBytes of [1024, 16384]) {
+    const threaded = await createThreadedPipeline({ key: KEY, log: () => {}, textRingBytes });
+    t.teardown(() => threaded.close());
+    const got = [];
+    for (const b of parts) got.push(await threaded.encode(b));
+    t.deepEqual(got.flatMap((g) => g.jsons), want.flatMap((w) => w.jsons));
+    t.deepEqual(got.flatMap((g) => g.timestamps), want.flatMap((w) => w.timestamps));
+    t.deepEqual(got.flatMap((g) => g.vectors.map(bits)), want.flatMap((w) => w.vectors.map(bits)));
+  }
+});
+
 test('process, key rotation and errors go through the thread', async (t) => {
   const facts = generateTraffic({ seed: 62, flows: 40 });
   const threaded = await createThreadedPipeline({ key: KEY, log: () => {} });

@@ -14,6 +14,8 @@ import { parseIP } from './address.ts';
 import { FEATURE_COUNT, writeEventColumns, writeFlowColumns } from './features.ts';
 import { flowEventJson, flowText, FLOW_TYPES, num, type FlowText } from './event-json.ts';
 
+type Network = NonNullable<EcsEvent['network']>;
+
 const TRANSPORT_NAMES = new Map([[PROTO_ICMP, 'icmp'], [PROTO_TCP, 'tcp'], [PROTO_UDP, 'udp'], [PROTO_ICMPV6, 'ipv6-icmp'], [132, 'sctp'], [47, 'gre'], [50, 'esp']]);
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR', 'NS'];
 
@@ -30,12 +32,12 @@ interface LiveFlow {
   shown?: ShownEndpoints;
   /** Its events' unchanging parts as JSON text (encode); rebuilt when the key changes. */
   text?: FlowText;
-  /** Its events' unchanging feature columns (encode). */
-  columns?: Float32Array;
+  /** What its events show under network (encode: for its feature columns), as of its text. */
+  network?: Network;
 }
 
 /** A flow's state for one event: its live entry, or one made for a flow not (or no longer) known. */
-type FlowState = Pick<LiveFlow, 'tuple' | 'idText' | 'shown' | 'text' | 'columns'> & Partial<Pick<LiveFlow, 'startText' | 'firstPacket'>>;
+type FlowState = Pick<LiveFlow, 'tuple' | 'idText' | 'shown' | 'text' | 'network'> & Partial<Pick<LiveFlow, 'startText' | 'firstPacket'>>;
 
 /** An event as encode() gives it. */
 export interface EncodedEvent {
@@ -60,6 +62,8 @@ export class EventBuilder {
   readonly #privacy: Privacy;
   readonly #flows = new Map<bigint, LiveFlow>();
   readonly #flowLimit: number;
+  /** ghostbridge.privacy as JSON, for the key it was written under. */
+  #privacyJson: { keyId: string | null; json: string } | null = null;
 
   constructor(privacy: Privacy, flowLimit = 1_000_000) {
     this.#privacy = privacy;
@@ -120,7 +124,8 @@ export class EventBuilder {
    * effect on the live-flow table; for a flow event its features (as writeFeatures gives them
    * from that event) are written at features[at ...]. Flow events are not built as objects:
    * what stays the same across a flow's events (endpoints, network, id, first packet) is
-   * serialized once per flow and each event adds its times and counters as text.
+   * written as text once per flow, from its parts, and each event adds its times and
+   * counters as text; its feature columns come from the same parts.
    */
   encode(fact: FlowFact, features: Float32Array | null, at: number): EncodedEvent {
     if (fact.kind !== 'flow.start' && fact.kind !== 'flow.update' && fact.kind !== 'flow.end') {
@@ -130,13 +135,14 @@ export class EventBuilder {
     const flow: FlowState = fact.kind === 'flow.start' ? this.#start(fact) : this.#known(fact);
     const timestamp = isoTime(fact.time);
     const keyId = this.#privacy.keyId;
+    const t = flow.tuple;
     if (flow.text?.keyId !== keyId) {
-      const template = this.#flowEvent(fact, fact.kind, FLOW_TYPES[fact.kind], flow);
-      flow.text = flowText(template, keyId);
-      if (!flow.columns) {
-        flow.columns = new Float32Array(FEATURE_COUNT);
-        writeFlowColumns(flow.columns, 0, template.network, template.source!.port, template.destination!.port, template.ghostbridge.flow!.first_packet);
-      }
+      const shown = this.#shown(flow, keyId);
+      flow.network = flowNetwork(t, shown.communityId);
+      flow.text = flowText({
+        keyId, privacy: this.#privacyText(keyId), id: flow.idText, firstPacket: flow.firstPacket, inPort: t.inPort,
+        source: { ip: shown.srcIp, mac: shown.srcMac, port: t.srcPort }, destination: { ip: shown.dstIp, mac: shown.dstMac, port: t.dstPort }, network: flow.network,
+      });
     }
     let packets: number | undefined;
     let bytes: number | undefined;
@@ -159,7 +165,8 @@ export class EventBuilder {
       json = flowEventJson(flow.text, timestamp, datapathIdText(fact.datapathId), fact.kind, eventTail, flowTail, counters);
     }
     if (features) {
-      features.set(flow.columns!, at);
+      features.fill(0, at, at + FEATURE_COUNT);
+      writeFlowColumns(features, at, flow.network, t.srcPort, t.dstPort, flow.firstPacket);
       // The time Date.parse reads back from the timestamp (whole ms; + 0 turns -0 into 0).
       writeEventColumns(features, at, fact.kind, packets, bytes, durationNs, Math.trunc(fact.time) + 0, flow.firstPacket?.length);
     }
@@ -199,24 +206,26 @@ export class EventBuilder {
     const { tuple: t, firstPacket } = flow;
     const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
     event.observer = { ingress: { interface: { id: String(t.inPort) } } };
-    const keyId = this.#privacy.keyId;
-    if (flow.shown?.keyId !== keyId) flow.shown = this.#shownEndpoints(t, keyId);
-    const shown = flow.shown;
+    const shown = this.#shown(flow, this.#privacy.keyId);
     event.source = endpoint(shown.srcIp, shown.srcMac, t.srcPort);
     event.destination = endpoint(shown.dstIp, shown.dstMac, t.dstPort);
-    const network: NonNullable<EcsEvent['network']> = {};
-    if (t.ipVersion !== undefined) network.type = `ipv${t.ipVersion}`;
-    if (t.etherType === ETH_ARP) network.protocol = 'arp';
-    if (t.protocol !== undefined) {
-      network.iana_number = String(t.protocol);
-      network.transport = TRANSPORT_NAMES.get(t.protocol) ?? String(t.protocol);
-    }
-    if (t.vlans.length > 0) network.vlan = { id: String(t.vlans[0]) };
-    if (t.vlans.length > 1) network.inner = { vlan: { id: String(t.vlans[1]) } };
-    if (shown.communityId !== undefined) network.community_id = shown.communityId;
-    event.network = network;
+    event.network = flowNetwork(t, shown.communityId);
     event.ghostbridge.flow = firstPacket ? { id: flow.idText, first_packet: firstPacket } : { id: flow.idText };
     return event;
+  }
+
+  /** The flow's endpoints as its events show them under the key in use (computed once per key). */
+  #shown(flow: FlowState, keyId: string | null): ShownEndpoints {
+    if (flow.shown?.keyId !== keyId) flow.shown = this.#shownEndpoints(flow.tuple, keyId);
+    return flow.shown;
+  }
+
+  /** ghostbridge.privacy as JSON.stringify writes it (#base's object), remembered per key. */
+  #privacyText(keyId: string | null): string {
+    if (this.#privacyJson?.keyId !== keyId) {
+      this.#privacyJson = { keyId, json: JSON.stringify(keyId === null ? { mode: this.#privacy.mode } : { mode: this.#privacy.mode, key_id: keyId }) };
+    }
+    return this.#privacyJson.json;
   }
 
   #shownEndpoints(t: FlowTuple, keyId: string | null): ShownEndpoints {
@@ -244,6 +253,21 @@ function communityIdOf(t: FlowTuple, sourceIp: string | undefined, destinationIp
   const dstPort = icmp ? t.icmpCode : t.dstPort;
   const ports = srcPort !== undefined && dstPort !== undefined;
   return communityId({ src, dst, protocol: t.protocol, ...(ports ? { srcPort, dstPort } : {}) });
+}
+
+/** What a flow's events show under network (before counters), in the order the log shows it. */
+function flowNetwork(t: FlowTuple, communityId: string | undefined): Network {
+  const network: Network = {};
+  if (t.ipVersion !== undefined) network.type = `ipv${t.ipVersion}`;
+  if (t.etherType === ETH_ARP) network.protocol = 'arp';
+  if (t.protocol !== undefined) {
+    network.iana_number = String(t.protocol);
+    network.transport = TRANSPORT_NAMES.get(t.protocol) ?? String(t.protocol);
+  }
+  if (t.vlans.length > 0) network.vlan = { id: String(t.vlans[0]) };
+  if (t.vlans.length > 1) network.inner = { vlan: { id: String(t.vlans[1]) } };
+  if (communityId !== undefined) network.community_id = communityId;
+  return network;
 }
 
 /** An event's source or destination: the members it has, in this order (as the log shows them). */

@@ -5,7 +5,7 @@
 import test from 'ava';
 import { createPipeline, type FlowFact } from '../../pipeline/index.ts';
 import { generateTraffic } from '../../pipeline/traffic-generator.ts';
-import { ethernet, ipv4, udp, ETH_IPV4, PROTO_UDP } from '../../pipeline/frame-builder.ts';
+import { ethernet, icmp, ipv4, ipv6, tcp, udp, ETH_IPV4, ETH_IPV6, PROTO_TCP, PROTO_UDP } from '../../pipeline/frame-builder.ts';
 import { assertValidEvents } from './schema.ts';
 import { EventBuilder } from '../../pipeline/event-builder.ts';
 import { Privacy } from '../../pipeline/privacy.ts';
@@ -19,7 +19,7 @@ const t0 = Date.UTC(2026, 10, 25, 13, 0, 0);
 type Step = FlowFact | { rotate: Uint8Array };
 
 /** Runs the same steps through two fresh pipelines, one with process(), one with encode(), and compares. */
-async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' | 'raw' | 'drop', steps: Step[], options: { flowTableLimit?: number; batch?: number; vectorBatch?: { maxBatch: number; maxWaitMs: number } } = {}) {
+async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' | 'raw' | 'drop', steps: Step[], options: { flowTableLimit?: number; batch?: number; vectorBatch?: { maxBatch: number; maxWaitMs: number }; schema?: boolean } = {}) {
   const general = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, batch: options.vectorBatch, log: () => {} });
   const fast = await createPipeline({ privacy, key: KEY, flowTableLimit: options.flowTableLimit, batch: options.vectorBatch, log: () => {} });
   const jsons: string[] = [];
@@ -61,7 +61,7 @@ async function same(t: import('ava').ExecutionContext, privacy: 'pseudonymize' |
   if (batch.length > 0) await flush(batch);
   t.is(differ, 0, `${differ} of ${compared} events differ`);
   t.true(vectors > 0, 'no vector was compared');
-  assertValidEvents(t, jsons.map((j) => JSON.parse(j)));
+  if (options.schema ?? true) assertValidEvents(t, jsons.map((j) => JSON.parse(j)));
   await general.close();
   await fast.close();
 }
@@ -138,4 +138,33 @@ test('encode writes the feature rows writeFeatures gives for the built events', 
   }
   t.true(rows > 1000, `${rows} flow events compared`);
   t.is(differ, 0);
+});
+
+// A flow's unchanging text is written member by member from its parts (event-json.ts): the
+// frames generated traffic does not have (fragments, IPv4 options, IPv6 extension headers,
+// cut-off frames, other EtherTypes and protocols, QinQ) and keys whose texts need escapes
+// in JSON (raw mode shows the key's addresses as given) give process()'s text too.
+test('encode: odd first packets and keys with texts JSON must escape', async (t) => {
+  const mac = { src: '02:00:00:00:00:0a', dst: '02:00:00:00:00:0b' };
+  const frames = [
+    ethernet({ ...mac, type: ETH_IPV4 }, ipv4({ src: '10.1.0.1', dst: '10.1.0.2', protocol: PROTO_UDP, ttl: 9, options: Uint8Array.of(7, 3, 4), moreFragments: true }, udp({ srcPort: 53, dstPort: 53 }))),
+    ethernet({ ...mac, type: ETH_IPV4 }, ipv4({ src: '10.1.0.1', dst: '10.1.0.2', protocol: PROTO_TCP, fragmentOffset: 1480 }, new Uint8Array(20))),
+    ethernet({ ...mac, type: ETH_IPV6, vlans: [10, 20, 30] }, ipv6({ src: 'fd00::1', dst: 'fd00::2', protocol: 58, extensions: [{ type: 0 }, { type: 44, fragmentOffset: 0 }] }, icmp({ type: 135, code: 0 }))),
+    ethernet({ ...mac, type: ETH_IPV6 }, ipv6({ src: 'fd00::1', dst: 'fd00::2', protocol: 132 }, new Uint8Array(12))),
+    ethernet({ ...mac, type: ETH_IPV4 }, ipv4({ src: '10.1.0.1', dst: '10.1.0.2', protocol: PROTO_TCP }, tcp({ srcPort: 1, dstPort: 2, flags: 0x1ff }))).subarray(0, 40),
+    ethernet({ ...mac, type: 0x88cc }, new Uint8Array(30)),
+    Uint8Array.of(1, 2, 3),
+  ];
+  const steps: FlowFact[] = frames.flatMap((frame, i): FlowFact[] => {
+    const key = i === 6
+      ? { inPort: 4, ethSrc: 'a"b\\c', ethDst: 'é\u2028', ipSrc: '10.0.0.1\n', ipDst: '\u0001', ipProto: 99, srcPort: 7, dstPort: 8 }
+      : { inPort: i, ethSrc: mac.src, ethDst: mac.dst };
+    const flowId = BigInt(100 + i);
+    return [
+      { kind: 'flow.start', time: t0 + i, datapathId: dp, flowId, key, frame, frameLength: frame.length + 1000 },
+      { kind: 'flow.end', time: t0 + i + 1, datapathId: dp, flowId, key, counters: { packets: 2n, bytes: 3000n }, durationSeconds: 0.25, reason: 'delete', idleTimeout: 0, hardTimeout: 60 },
+    ];
+  });
+  // (Not schema-valid: in raw mode the last key's texts are shown as given, and they are no addresses.)
+  for (const privacy of ['pseudonymize', 'raw', 'drop'] as const) await same(t, privacy, steps, { batch: 5, schema: false });
 });

@@ -11,6 +11,33 @@ export function formatIPv4(b: Uint8Array, at = 0): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
+// A frame's addresses are mostly hosts seen before: their texts are remembered by value, so
+// parsing a frame makes no new strings for them (a MAC's text is built from 11 pieces) and the
+// pseudonym cache finds them without hashing a new string. Bounded: cleared when full.
+const TEXTS_LIMIT = 1 << 16;
+const macTexts = new Map<number, string>();
+const ipv4Texts = new Map<number, string>();
+
+function remembered(texts: Map<number, string>, value: number, format: (b: Uint8Array, at: number) => string, b: Uint8Array, at: number): string {
+  let text = texts.get(value);
+  if (text === undefined) {
+    if (texts.size >= TEXTS_LIMIT) texts.clear();
+    texts.set(value, (text = format(b, at)));
+  }
+  return text;
+}
+
+/** formatMac's text, remembered by value. */
+export function macText(b: Uint8Array, at = 0): string {
+  const value = (((b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!) * 0x1000000) + ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!);
+  return remembered(macTexts, value, formatMac, b, at);
+}
+
+/** formatIPv4's text, remembered by value. */
+export function ipv4Text(b: Uint8Array, at = 0): string {
+  return remembered(ipv4Texts, ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0, formatIPv4, b, at);
+}
+
 /** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
 export function formatIPv6(b: Uint8Array, at = 0): string {
   const groups: number[] = [];

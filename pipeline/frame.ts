@@ -3,7 +3,7 @@
 // yields every header that is wholly present and sets `truncated`; no input ever throws.
 // The result holds header fields only: no slice of the frame, so no payload byte can leak
 // from here into an event.
-import { formatIPv4, formatIPv6, formatMac } from './address.ts';
+import { formatIPv6, ipv4Text, macText } from './address.ts';
 
 export interface ParsedFrame {
   /** Bytes captured (may be less than the frame's length on the wire). */
@@ -67,7 +67,7 @@ export function parseFrame(b: Uint8Array): ParsedFrame {
     out.truncated = true;
     return out;
   }
-  out.eth = { dst: formatMac(b, 0), src: formatMac(b, 6) };
+  out.eth = { dst: macText(b, 0), src: macText(b, 6) };
   let type = u16(b, 12);
   let at = 14;
   while (type === ETH_VLAN || type === ETH_QINQ || type === ETH_QINQ_OLD) {
@@ -95,10 +95,10 @@ function parseArp(b: Uint8Array, at: number, out: ParsedFrame): void {
   if (u16(b, at) !== 1 || u16(b, at + 2) !== ETH_IPV4 || b[at + 4] !== 6 || b[at + 5] !== 4) return;
   out.arp = {
     operation: u16(b, at + 6),
-    senderMac: formatMac(b, at + 8),
-    senderIp: formatIPv4(b, at + 14),
-    targetMac: formatMac(b, at + 18),
-    targetIp: formatIPv4(b, at + 24),
+    senderMac: macText(b, at + 8),
+    senderIp: ipv4Text(b, at + 14),
+    targetMac: macText(b, at + 18),
+    targetIp: ipv4Text(b, at + 24),
   };
 }
 
@@ -118,8 +118,8 @@ function parseIPv4(b: Uint8Array, at: number, out: ParsedFrame): void {
   const protocol = b[at + 9]!;
   out.ip = {
     version: 4,
-    src: formatIPv4(b, at + 12),
-    dst: formatIPv4(b, at + 16),
+    src: ipv4Text(b, at + 12),
+    dst: ipv4Text(b, at + 16),
     protocol,
     ttl: b[at + 8]!,
     dscp: b[at + 1]! >> 2,

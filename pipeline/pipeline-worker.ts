@@ -4,7 +4,7 @@
 // The answers to the calls that arrived together go back in one message (each message costs
 // the sender tens of µs here), their event text through a shared ring (text-ring.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPipeline, type Pipeline } from './pipeline.ts';
+import { createPipeline, type LocalPipeline, type PackedEvents } from './pipeline.ts';
 import type { FlowFact } from './facts.ts';
 import type { Answer, Call, WorkerMessage, WorkerStart } from './pipeline-thread.ts';
 import { TextRingWriter } from './text-ring.ts';
@@ -15,22 +15,14 @@ const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.post
 
 const reader = new FactReader();
 
-/** The events of the calls answered together: their texts and vectors, in order. */
-interface Encoded {
-  jsons: string[];
-  vectors: (Float32Array | null)[];
-}
-
-async function answer(pipeline: Pipeline, call: Call, out: Encoded): Promise<Answer> {
+/** out: the events of the calls answered together, in order. */
+async function answer(pipeline: LocalPipeline, call: Call, out: PackedEvents[]): Promise<Answer> {
   try {
     switch (call.op) {
       case 'encode': {
-        const { jsons, vectors } = await pipeline.encode(reader.read(call.batch));
-        for (let i = 0; i < jsons.length; i++) {
-          out.jsons.push(jsons[i]!);
-          out.vectors.push(vectors[i]!);
-        }
-        return { encoded: jsons.length };
+        const events = await pipeline.encodePacked(reader.read(call.batch));
+        out.push(events);
+        return { encoded: events.jsons.length };
       }
       case 'process':
         return { outputs: await pipeline.process(withFrames(call.facts, call.frames)) };
@@ -51,24 +43,29 @@ async function answer(pipeline: Pipeline, call: Call, out: Encoded): Promise<Ans
  * one buffer that is moved (see WorkerMessage). One buffer a message: each typed array sent
  * costs as much as many events.
  */
-function message(answers: Answer[], { jsons, vectors }: Encoded, d: number, ring: TextRingWriter): Extract<WorkerMessage, { answers: unknown }> {
-  const events = jsons.length;
-  let count = 0;
-  for (const v of vectors) if (v) count++;
-  const numbers = new ArrayBuffer(4 * (2 * events + count * d));
+function message(answers: Answer[], encoded: PackedEvents[], d: number, ring: TextRingWriter): Extract<WorkerMessage, { answers: unknown }> {
+  let events = 0;
+  let floats = 0;
+  for (const e of encoded) {
+    events += e.jsons.length;
+    floats += e.vectors.length;
+  }
+  const numbers = new ArrayBuffer(4 * (2 * events + floats));
   const ends = new Int32Array(numbers, 0, events);
   const rows = new Int32Array(numbers, 4 * events, events);
   const packed = new Float32Array(numbers, 8 * events);
+  const jsons = new Array<string>(events);
+  let i = 0;
   let at = 0;
-  let row = 0;
-  for (let i = 0; i < events; i++) {
-    ends[i] = at += jsons[i]!.length;
-    const v = vectors[i];
-    if (!v) rows[i] = -1;
-    else {
-      packed.set(v, row * d);
-      rows[i] = row++;
+  let base = 0; // this call's first row in packed
+  for (const e of encoded) {
+    for (let j = 0; j < e.jsons.length; j++, i++) {
+      jsons[i] = e.jsons[j]!;
+      ends[i] = at += jsons[i]!.length;
+      rows[i] = e.rows[j]! < 0 ? -1 : base + e.rows[j]!;
     }
+    packed.set(e.vectors, base * d);
+    base += d === 0 ? 0 : e.vectors.length / d;
   }
   return { answers, text: ring.write(jsons, at) ?? jsons.join(''), events, numbers };
 }
@@ -98,7 +95,7 @@ try {
   const drain = async () => {
     const calls = queue.splice(0);
     const answers: Answer[] = [];
-    const encoded: Encoded = { jsons: [], vectors: [] };
+    const encoded: PackedEvents[] = [];
     for (const call of calls) answers.push(await answer(pipeline, call, encoded));
     const m = message(answers, encoded, pipeline.dimension ?? 0, texts);
     post(m, [m.numbers]);

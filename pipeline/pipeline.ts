@@ -45,6 +45,15 @@ export interface EncodedEvents {
   vectors: (Float32Array | null)[];
 }
 
+/** encode()'s events with their vectors in one array, as the pipeline thread sends them back. */
+export interface PackedEvents {
+  jsons: string[];
+  timestamps: string[];
+  /** Event i's vector is row rows[i] of `vectors` (dimension floats a row); it has none where rows[i] is -1. */
+  rows: Int32Array;
+  vectors: Float32Array;
+}
+
 export interface Pipeline {
   process(facts: FlowFact[]): Promise<PipelineOutput[]>;
   /**
@@ -68,7 +77,14 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function createPipeline(options: PipelineOptions = {}): Promise<Pipeline> {
+/** A pipeline in this thread, which also gives encode()'s vectors packed (no view per vector). */
+export interface LocalPipeline extends Pipeline {
+  encodePacked(facts: FlowFact[]): Promise<PackedEvents>;
+}
+
+const NO_VECTORS = new Float32Array(0);
+
+export async function createPipeline(options: PipelineOptions = {}): Promise<LocalPipeline> {
   const log = options.log ?? ((m: string) => process.stderr.write(`ghostbridge pipeline: ${m}\n`));
   const mode = options.privacy ?? 'pseudonymize';
   let key: Uint8Array | null = null;
@@ -81,6 +97,24 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
   const builder = new EventBuilder(privacy, options.flowTableLimit);
   const vectorizer = (options.vectorize ?? true) ? await createVectorizer({ ...options, log }) : null;
   let closed = false;
+
+  async function encodePacked(facts: FlowFact[]): Promise<PackedEvents> {
+    if (closed) throw new Error('the pipeline is closed');
+    const n = facts.length;
+    const jsons = new Array<string>(n);
+    const timestamps = new Array<string>(n);
+    const rows = new Int32Array(n);
+    const features = vectorizer ? new Float32Array(n * FEATURE_COUNT) : null;
+    let count = 0; // feature rows written
+    for (let i = 0; i < n; i++) {
+      const e = builder.encode(facts[i]!, features, count * FEATURE_COUNT);
+      jsons[i] = e.json;
+      timestamps[i] = e.timestamp;
+      rows[i] = e.vectorized && features ? count++ : -1;
+    }
+    const vectors = vectorizer && count > 0 ? await vectorizer.embed(features!, count) : NO_VECTORS;
+    return { jsons, timestamps, rows, vectors };
+  }
 
   return {
     modelId: vectorizer?.modelId ?? null,
@@ -95,26 +129,11 @@ export async function createPipeline(options: PipelineOptions = {}): Promise<Pip
       const vectors = vectorizer ? await vectorizer.vectorize(events) : null;
       return events.map((event, i) => ({ event, vector: vectors?.[i]!.vector ?? null, anomaly: vectors?.[i]!.anomaly ?? null }));
     },
+    encodePacked,
     async encode(facts) {
-      if (closed) throw new Error('the pipeline is closed');
-      const n = facts.length;
-      const jsons = new Array<string>(n);
-      const timestamps = new Array<string>(n);
-      const vectors = new Array<Float32Array | null>(n).fill(null);
-      const features = vectorizer ? new Float32Array(n * FEATURE_COUNT) : null;
-      const rows: number[] = []; // the event each feature row belongs to
-      for (let i = 0; i < n; i++) {
-        const e = builder.encode(facts[i]!, features, rows.length * FEATURE_COUNT);
-        jsons[i] = e.json;
-        timestamps[i] = e.timestamp;
-        if (e.vectorized) rows.push(i);
-      }
-      if (vectorizer && rows.length > 0) {
-        const all = await vectorizer.embed(features!, rows.length);
-        const d = vectorizer.dimension;
-        for (let r = 0; r < rows.length; r++) vectors[rows[r]!] = all.subarray(r * d, (r + 1) * d);
-      }
-      return { jsons, timestamps, vectors };
+      const { jsons, timestamps, rows, vectors } = await encodePacked(facts);
+      const d = vectorizer?.dimension ?? 0;
+      return { jsons, timestamps, vectors: Array.from(rows, (r) => (r < 0 ? null : vectors.subarray(r * d, (r + 1) * d))) };
     },
     async rotateKey(newKey) {
       const next = newKey ?? (options.keyFile ? await readKeyFile(options.keyFile) : null);

@@ -1,25 +1,33 @@
 // Keeps the live log's newest extents few, off the cut path. Why: after each block's
 // snapshot, the first change to the log copies the fs-tree leaves that hold its inode and
 // its newest file extent items (they are shared with the snapshot now) and adds a
-// back-reference for every extent named in them; the next cut's commit does that work. Each
-// writeback of the log (a cut, a timer fdatasync) leaves a new extent, so those leaves fill
-// up (~200 items each) and a cut's p50 roughly doubles over a few hundred cuts (measured:
-// BENCHMARKS.md, Storage). The compactor merges the newest small extents into larger ones
-// with BTRFS_IOC_DEFRAG_RANGE, which rewrites the same bytes: the log's content, size and
+// back-reference for every extent named in them; the next cut's commit does that work
+// (measured: a commit that touches a leaf naming 76 extents dirtied 43 extent-tree leaves,
+// as each extent carries one back-reference per retained snapshot). Each writeback of the
+// log (a cut, a timer fdatasync) leaves a new extent, so the tail leaf fills up (~200
+// items) and a cut's p50 roughly doubles over a few hundred cuts (BENCHMARKS.md, Storage).
+// The compactor merges the newest small extents into larger ones with
+// BTRFS_IOC_DEFRAG_RANGE, which rewrites the same bytes: the log's content and size and
 // every snapshot stay as they are (a snapshot keeps its own copy of the old extents).
 //
 // Merging is tiered, like an LSM tree, so a byte is rewritten a bounded number of times:
 // once FANOUT writebacks have happened since the last run, the bytes they wrote become a
 // level-0 run (one defrag); FANOUT adjacent runs of one level at the end of the log become
-// one run of the next level. Nothing larger than CAP bytes is ever rewritten: such a range
-// is left as it is (its extents are large on average, so it holds few items anyway). One
-// defrag runs at a time; appends and cuts go on meanwhile (the kernel locks the pages it
-// rewrites; the bytes do not change).
+// one run of the next level. Nothing larger than CAP is rewritten: such a range is left as
+// it is (its extents average over CAP / FANOUT, so they are few for their bytes). CAP is
+// small because the rewritten bytes are flushed by whichever commits come next: with 32 MB,
+// the 23 MB merges made the cuts beside them slow at p99 in alternating runs of 300
+// back-to-back cuts; with 4 MB they did not (BENCHMARKS.md). One defrag runs at a time; appends and cuts go on
+// meanwhile (the kernel locks the pages it rewrites; the bytes do not change).
+//
+// What it does not change: a leaf holds ~200 extent items whatever their size, so runs that
+// are final still pile up in the tail leaf (one per FANOUT writebacks) until it splits; this
+// slows the growth of a cut's cost ~FANOUT-fold, it does not bound it below one full leaf.
 
 /** Writebacks (new extents, roughly) that make a level-0 run; runs of a level that merge. */
 export const FANOUT = 16;
 /** The most bytes one defrag rewrites, and the extent size below which it merges extents. */
-export const CAP = 32 << 20;
+export const CAP = 4 << 20;
 
 export type Defrag = (start: number, length: number, threshold: number) => Promise<void>;
 

@@ -121,6 +121,18 @@ export function parseIP(text: string): Uint8Array | null {
   return text.includes(':') ? parseIPv6(text) : parseIPv4(text);
 }
 
+const ipBytesOf = new Map<string, Uint8Array | null>();
+
+/** parseIP's bytes, remembered by text (bounded; cleared when full). Shared: never write to them. */
+export function ipBytes(text: string): Uint8Array | null {
+  let bytes = ipBytesOf.get(text);
+  if (bytes === undefined) {
+    if (ipBytesOf.size >= TEXTS_LIMIT) ipBytesOf.clear();
+    ipBytesOf.set(text, (bytes = parseIP(text)));
+  }
+  return bytes;
+}
+
 export function formatIP(b: Uint8Array): string {
   return b.length === 4 ? formatIPv4(b) : formatIPv6(b);
 }

@@ -33,17 +33,36 @@ export function communityId(t: CommunityTuple, seed = 0): string {
   let b = t.dst;
   const order = Buffer.compare(a, b);
   if (!oneWay && (order > 0 || (order === 0 && hasPorts && sport! > dport!))) {
-    [a, b] = [b, a];
-    [sport, dport] = [dport, sport];
+    const address = a;
+    a = b;
+    b = address;
+    const port = sport;
+    sport = dport;
+    dport = port;
   }
-  // seed (2 bytes), addresses, protocol, a zero byte, then the ports: hashed in one call.
-  const input = Buffer.alloc(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
+  // seed (2 bytes), addresses, protocol, a zero byte, then the ports: hashed in one call,
+  // from a buffer kept for each input length (this runs once per flow).
+  const input = scratch(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
   input.writeUInt16BE(seed, 0);
   input.set(a, 2);
   input.set(b, 2 + a.length);
   let at = 2 + a.length + b.length;
   input[at++] = t.protocol;
   input[at++] = 0;
-  if (hasPorts) input.set([sport! >> 8, sport! & 0xff, dport! >> 8, dport! & 0xff], at);
+  if (hasPorts) {
+    input[at++] = sport! >> 8;
+    input[at++] = sport! & 0xff;
+    input[at++] = dport! >> 8;
+    input[at] = dport! & 0xff;
+  }
   return `1:${hash('sha1', input, 'base64')}`;
+}
+
+const scratches = new Map<number, Buffer>();
+
+/** A buffer of `length` bytes, the same one each time (every byte of it is written before it is hashed). */
+function scratch(length: number): Buffer {
+  let buffer = scratches.get(length);
+  if (buffer === undefined) scratches.set(length, (buffer = Buffer.alloc(length)));
+  return buffer;
 }

@@ -10,7 +10,7 @@ import { flowTuple } from './flow-tuple.ts';
 import type { ParsedFrame } from './frame.ts';
 import { parseFrame, ETH_ARP, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from './frame.ts';
 import { communityId } from './community-id.ts';
-import { parseIP } from './address.ts';
+import { ipBytes, parseIP } from './address.ts';
 import { FEATURE_COUNT, writeEventColumns, writeFlowColumns } from './features.ts';
 import { flowEventJson, flowText, FLOW_TYPES, num, type FlowText } from './event-json.ts';
 
@@ -245,8 +245,8 @@ export class EventBuilder {
  */
 function communityIdOf(t: FlowTuple, sourceIp: string | undefined, destinationIp: string | undefined): string | undefined {
   if (t.protocol === undefined || sourceIp === undefined || destinationIp === undefined) return undefined;
-  const src = parseIP(sourceIp);
-  const dst = parseIP(destinationIp);
+  const src = ipBytes(sourceIp);
+  const dst = ipBytes(destinationIp);
   if (!src || !dst || src.length !== dst.length) return undefined;
   const icmp = t.protocol === PROTO_ICMP || t.protocol === PROTO_ICMPV6;
   const srcPort = icmp ? t.icmpType : t.srcPort;

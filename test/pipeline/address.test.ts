@@ -1,7 +1,7 @@
 // The remembered address texts frame parsing uses are formatMac's and formatIPv4's, for new
 // and repeated addresses alike, before and after the bounded cache is cleared.
 import test from 'ava';
-import { formatIPv4, formatMac, ipv4Text, macText } from '../../pipeline/address.ts';
+import { formatIPv4, formatMac, ipBytes, ipv4Text, macText, parseIP } from '../../pipeline/address.ts';
 
 test('macText and ipv4Text give formatMac and formatIPv4, at any offset, across cache clears', (t) => {
   let seed = 7;
@@ -18,4 +18,10 @@ test('macText and ipv4Text give formatMac and formatIPv4, at any offset, across 
     t.is(ipv4Text(edge), formatIPv4(edge));
   }
   t.is(differ, 0);
+});
+
+test('ipBytes gives parseIP\'s bytes (null for no address), the first time and after', (t) => {
+  const texts = ['10.0.0.1', '255.255.255.255', 'fd00::1', '::ffff:10.1.2.3', '2001:db8::8:800:200c:417a', '10.0.0.256', 'fd00::g', '', 'x'];
+  for (let round = 0; round < 2; round++) for (const text of texts) t.deepEqual(ipBytes(text), parseIP(text), text);
+  t.is(ipBytes('10.0.0.1'), ipBytes('10.0.0.1')); // remembered: the same bytes
 });

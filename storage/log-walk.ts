@@ -4,7 +4,7 @@
 // before it claims; verify runs ranges in order or in parallel and takes the first problem.
 import { closeSync, openSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { bodyHash, checkedLineHash, frameLine, GENESIS, HASH_FROM_END } from './line.ts';
+import { bodyHash, frameLine, LineCheck, GENESIS, HASH_FROM_END } from './line.ts';
 import { lineChunks } from './line-scan.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { headerSealProblem, type BlockHeader } from './block-header.ts';
@@ -64,55 +64,135 @@ function lineFault(buf: Buffer, s: number, e: number, seq: number, prev: string)
 export function walkRange(path: string, r: WalkRange, key: KeyObject): WalkResult {
   const fd = openSync(path, 'r');
   try {
-    return walk(fd, r, key);
+    const w = new RangeWalk(r, key);
+    let problem = w.startBlock();
+    if (!problem) {
+      for (const { buf, length, offset } of lineChunks(fd, r.start, r.end, () => (w.partial = true))) {
+        problem = w.lines(buf, length, offset);
+        if (problem) break;
+      }
+    }
+    return w.result(problem ?? w.finish());
   } finally {
     closeSync(fd);
   }
 }
 
-function walk(fd: number, r: WalkRange, key: KeyObject): WalkResult {
-  let seq = r.seq;
-  let prev = r.prev;
-  let b = 0; // position in r.blocks of the block the next line belongs to
-  let frontier = new MerkleFrontier();
-  let partial = false;
-  const index = () => (r.before ? r.before.index + 1 : 0) + b;
-  const result = (problem: Problem | null): WalkResult => ({ lines: seq - r.seq, problem, torn: partial && r.end === r.fileSize });
-  const blockProblem = (message: string) => result({ block: index(), message: `block ${index()}: ${message}` });
-  const startBlock = () => (b < r.blocks.length ? headerProblem(r.blocks[b], index(), b > 0 ? r.blocks[b - 1] : r.before, key) : null);
+/**
+ * The state of one range's walk from chunk to chunk. A class rather than closures, and one
+ * call per chunk for the per-line loop: the compiled loop then serves every range and every
+ * worker's chunks, where closures made per range (and a loop left at each chunk's end) had
+ * the JIT throw it away and compile it again ~20 times per range.
+ */
+class RangeWalk {
+  readonly #r: WalkRange;
+  readonly #key: KeyObject;
+  /** The seq of the next line. */
+  #seq: number;
+  /** Position in r.blocks of the block the next line belongs to. */
+  #b = 0;
+  #frontier = new MerkleFrontier();
+  readonly #line = new LineCheck();
+  // The prev the next line must have, as 64 hex bytes: the previous line's stored hash (once
+  // checked against its content) where it is still in the buffer, else a copy of it.
+  readonly #prevCopy: Buffer;
+  #prevBuf: Buffer;
+  #prevAt = 0;
+  /** Where a line's hash goes after the last block (no tree). */
+  readonly #noTree = Buffer.alloc(32);
+  /** Bytes were left after the last newline. */
+  partial = false;
 
-  let bad = startBlock();
-  if (bad) return blockProblem(bad);
-  for (const { buf, length, offset } of lineChunks(fd, r.start, r.end, () => (partial = true))) {
+  constructor(r: WalkRange, key: KeyObject) {
+    this.#r = r;
+    this.#key = key;
+    this.#seq = r.seq;
+    this.#prevCopy = this.#prevBuf = Buffer.from(r.prev, 'latin1');
+  }
+
+  /** Checks the lines buf[0, length) (whole lines; buf[0] is at file offset `offset`). */
+  lines(buf: Buffer, length: number, offset: number): Problem | null {
+    const line = this.#line;
+    let seq = this.#seq;
+    let prevBuf = this.#prevBuf;
+    let prevAt = this.#prevAt;
+    let h = this.#block();
+    let frontier = this.#frontier;
+    let problem: Problem | null = null;
     for (let s = 0; s < length; ) {
       const e = buf.indexOf(10, s);
-      const lineHash = checkedLineHash(buf, s, e, seq, prev);
-      if (lineHash === null) return result({ seq, message: `seq ${seq} (byte ${offset + s}): ${lineFault(buf, s, e, seq, prev)}` });
-      const h = r.blocks[b];
+      const ok = h ? line.check(buf, s, e, seq, prevBuf, prevAt, frontier.leafBuffer, frontier.leafOffset) : line.check(buf, s, e, seq, prevBuf, prevAt, this.#noTree, 0);
+      if (!ok) {
+        problem = { seq, message: `seq ${seq} (byte ${offset + s}): ${lineFault(buf, s, e, seq, prevBuf.toString('latin1', prevAt, prevAt + 64))}` };
+        break;
+      }
+      prevBuf = buf;
+      prevAt = e - HASH_FROM_END;
       if (h) {
         const end = offset + e + 1;
-        frontier.pushHexBytes(buf, e - HASH_FROM_END); // the stored hash, equal to lineHash
+        frontier.pushWritten();
         if (seq === h.lastSeq) {
-          if (end !== h.byteOffset + h.byteLength) return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, the line of seq ${seq} at ${end}`);
-          if (lineHash !== h.tip) return blockProblem(`its tip is not the hash of seq ${seq}`);
-          if (frontier.root() !== h.merkleRoot) return blockProblem('its Merkle root does not match the events it covers');
-          b++;
-          frontier = new MerkleFrontier();
-          bad = startBlock();
-          if (bad) return blockProblem(bad);
+          problem = this.#endBlock(h, end, buf.toString('latin1', prevAt, prevAt + 64));
+          if (problem) break;
+          h = this.#block();
+          frontier = this.#frontier;
         } else if (end >= h.byteOffset + h.byteLength) {
-          return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength} before its last seq ${h.lastSeq}`);
+          problem = this.#blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength} before its last seq ${h.lastSeq}`);
+          break;
         }
       }
-      prev = lineHash;
       seq++;
       s = e + 1;
     }
+    this.#seq = seq;
+    // The next chunk is read into the same buffer.
+    prevBuf.copy(this.#prevCopy, 0, prevAt, prevAt + 64);
+    this.#prevBuf = this.#prevCopy;
+    this.#prevAt = 0;
+    return problem;
   }
-  if (b < r.blocks.length) {
-    const h = r.blocks[b];
-    if (r.end < r.fileSize) return blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, inside a line`);
-    return result({ seq, block: index(), message: `seq ${seq} is missing: the log ends there but block ${index()} covers up to seq ${h.lastSeq}` });
+
+  /** Checks what block h says of its last line (ending at file offset `end`, hash `tip`), then starts the next block. */
+  #endBlock(h: BlockHeader, end: number, tip: string): Problem | null {
+    if (end !== h.byteOffset + h.byteLength) return this.#blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, the line of seq ${h.lastSeq} at ${end}`);
+    if (tip !== h.tip) return this.#blockProblem(`its tip is not the hash of seq ${h.lastSeq}`);
+    if (this.#frontier.root() !== h.merkleRoot) return this.#blockProblem('its Merkle root does not match the events it covers');
+    this.#b++;
+    this.#frontier = new MerkleFrontier();
+    return this.startBlock();
   }
-  return result(null);
+
+  /** Checks the header of the block the next line starts, if any. */
+  startBlock(): Problem | null {
+    const r = this.#r;
+    const b = this.#b;
+    const bad = b < r.blocks.length ? headerProblem(r.blocks[b], this.#index(), b > 0 ? r.blocks[b - 1] : r.before, this.#key) : null;
+    return bad ? this.#blockProblem(bad) : null;
+  }
+
+  /** After the last chunk: a block the range's lines did not complete. */
+  finish(): Problem | null {
+    const r = this.#r;
+    const h = r.blocks[this.#b];
+    if (!h) return null;
+    if (r.end < r.fileSize) return this.#blockProblem(`its byte range ends at ${h.byteOffset + h.byteLength}, inside a line`);
+    return { seq: this.#seq, block: this.#index(), message: `seq ${this.#seq} is missing: the log ends there but block ${this.#index()} covers up to seq ${h.lastSeq}` };
+  }
+
+  result(problem: Problem | null): WalkResult {
+    return { lines: this.#seq - this.#r.seq, problem, torn: this.partial && this.#r.end === this.#r.fileSize };
+  }
+
+  /** The block the next line belongs to, if any (without reading past the array: a deopt). */
+  #block(): BlockHeader | undefined {
+    return this.#b < this.#r.blocks.length ? this.#r.blocks[this.#b] : undefined;
+  }
+
+  #index(): number {
+    return (this.#r.before ? this.#r.before.index + 1 : 0) + this.#b;
+  }
+
+  #blockProblem(message: string): Problem {
+    return { block: this.#index(), message: `block ${this.#index()}: ${message}` };
+  }
 }

@@ -15,10 +15,6 @@ function nodeHash(left: string, right: string): string {
   return hash('sha256', nodeScratch, 'hex');
 }
 
-/** The value of each lowercase hex digit's byte. */
-const HEX_VALUE = new Uint8Array(256);
-for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
-
 /** SHA-256 of nothing: RFC 6962's root of the empty tree. */
 const EMPTY_ROOT = hash('sha256', '', 'hex');
 
@@ -50,13 +46,19 @@ export class MerkleFrontier {
   }
 
   /**
-   * Adds a leaf given as 64 lowercase hex digits at buf[at] — a line's stored hash that the
-   * caller has checked. Decoding the bytes here is cheaper than writing a hex string
-   * (verify does this once per line).
+   * For a caller that makes a leaf's 32 bytes in place (verify, once per line): the next
+   * leaf goes to leafBuffer at leafOffset, then pushWritten() adds it. Saves decoding or
+   * copying a hash on its way into the tree.
    */
-  pushHexBytes(buf: Buffer, at: number): void {
-    const slots = this.#slots;
-    for (let k = this.#leafAt(), end = k + 32; k < end; k++, at += 2) slots[k] = (HEX_VALUE[buf[at]] << 4) | HEX_VALUE[buf[at + 1]];
+  get leafBuffer(): Buffer {
+    return this.#slots;
+  }
+
+  get leafOffset(): number {
+    return this.#leafAt();
+  }
+
+  pushWritten(): void {
     this.#carry();
   }
 

@@ -1,7 +1,7 @@
 // The line format: what the hash covers, and reading a line at fixed offsets.
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { bodyHash, checkedLineHash, encodeLine, eventJson, frameLine, GENESIS, LineBuffer } from '../../storage/line.ts';
+import { bodyHash, checkedLineHash, encodeLine, eventJson, frameLine, GENESIS, LineBuffer, LineCheck } from '../../storage/line.ts';
 
 test('a line is {seq, prev, the event, hash} and its hash is SHA-256(0x00 ‖ body)', (t) => {
   const { line, hash } = encodeLine(7, GENESIS, eventJson({ '@timestamp': '2026-01-01T00:00:00Z', 'event': { action: 'flow.end' } }));
@@ -97,4 +97,57 @@ test('checkedLineHash accepts exactly the lines that frameLine + bodyHash accept
   }
   // Both outcomes occur often, so the agreement means something.
   t.true(accepted > 700 && refused > 700, `${accepted} accepted, ${refused} refused`);
+});
+
+test("LineCheck (verify's byte path) accepts exactly the lines that frameLine + bodyHash accept, and writes their hash", (t) => {
+  // Damaged lines one after another in one buffer, as verify reads them: each is checked
+  // with the previous line's stored hash as its prev, in the same buffer (compared four
+  // bytes at a time) or copied out (the first line of a chunk); its seq is sometimes off.
+  let state = 777;
+  const rand = (n: number) => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const lines: string[] = [];
+  let prev = GENESIS;
+  for (let seq = 0; seq < 4000; seq++) {
+    const { line, hash } = encodeLine(seq, prev, eventJson(seq % 13 === 0 ? {} : { n: seq, note: 'grüße'.repeat(rand(4)) }));
+    lines.push(line);
+    prev = hash;
+  }
+  const buf = Buffer.from(lines.join(''));
+  const hex = [0x30, 0x39, 0x61, 0x66]; // digits and letters at the ends of the hex ranges
+  const other = [0x41, 0x46, 0x67, 0x2f, 0x3a, 0x60, 0x22, 0x2c, 0x7b, 0x7d, 0x20, 0x0a + 1];
+  for (let s = 0, n = 0; s < buf.length; n++) {
+    const e = buf.indexOf(10, s);
+    const damage = rand(6);
+    if (damage === 1) buf[s + rand(e - s)] = [...hex, ...other][rand(16)]; // anywhere
+    if (damage === 2) buf[e - 3 - rand(64)] = [...hex, ...other][rand(16)]; // in the stored hash
+    if (damage === 3) buf[s + 7 + rand(4)] = 0x30 + rand(10); // in or around the seq digits
+    if (damage === 4) buf[s + 20 + rand(64)] = [...hex, ...other][rand(16)]; // in or near prev
+    s = e + 1;
+  }
+  const check = new LineCheck();
+  const out = Buffer.alloc(40);
+  let accepted = 0;
+  let refused = 0;
+  let prevAt = -1; // the previous line's stored hash, in buf
+  for (let s = 0, seq = 0; s < buf.length; seq++) {
+    const e = buf.indexOf(10, s);
+    const claimedSeq = rand(8) === 0 ? seq + rand(3) - 1 : seq;
+    const prevHex = prevAt < 0 ? GENESIS : buf.toString('latin1', prevAt, prevAt + 64);
+    const f = frameLine(buf, s, e);
+    const want = f && f.seq === claimedSeq && f.prev === prevHex && bodyHash(buf, s, f.bodyEnd) === f.hash ? f.hash : null;
+    const copied = prevAt < 0 || rand(4) === 0;
+    const outAt = rand(8);
+    out.fill(0);
+    const got = copied ? check.check(buf, s, e, claimedSeq, Buffer.from(prevHex, 'latin1'), 0, out, outAt) : check.check(buf, s, e, claimedSeq, buf, prevAt, out, outAt);
+    if (got !== (want !== null)) t.fail(`line ${seq}: LineCheck ${got}, general ${want}: ${buf.toString('latin1', s, e)}`);
+    if (got && out.toString('hex', outAt, outAt + 32) !== want) t.fail(`line ${seq}: wrote ${out.toString('hex', outAt, outAt + 32)}, its hash is ${want}`);
+    t.is(checkedLineHash(buf, s, e, claimedSeq, prevHex), want);
+    if (got) accepted++;
+    else refused++;
+    prevAt = e - 66;
+    s = e + 1;
+  }
+  t.is(buf.indexOf(0), -1, 'the byte borrowed before each line is put back');
+  // Both outcomes occur often, so the agreement means something.
+  t.true(accepted > 1000 && refused > 1000, `${accepted} accepted, ${refused} refused`);
 });

@@ -13,11 +13,12 @@ export interface LineChunk {
 const CHUNK = 4 << 20;
 
 /**
- * Yields chunks of whole lines from [start, end) of the file. Bytes after the last newline
- * before `end` (a torn or still-growing line) are not yielded; `partial` reports them.
+ * Yields chunks of whole lines from [start, end) of the file, read `chunk` bytes at a time.
+ * Bytes after the last newline before `end` (a torn or still-growing line) are not yielded;
+ * `partial` reports them.
  */
-export function* lineChunks(fd: number, start: number, end: number, partial?: (offset: number) => void): Generator<LineChunk> {
-  let buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(end - start, 1)));
+export function* lineChunks(fd: number, start: number, end: number, partial?: (offset: number) => void, chunk = CHUNK): Generator<LineChunk> {
+  let buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(end - start, 1)));
   let offset = start;
   let carry = 0; // bytes at buf[0, carry) already read, not yet yielded
   while (offset + carry < end) {

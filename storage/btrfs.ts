@@ -39,6 +39,11 @@ export function defragRange(file: string, start: number, length: number, thresho
   return btrfs(['filesystem', 'defragment', '-s', String(start), '-l', String(length), '-t', String(threshold), file]);
 }
 
+/** Commits the filesystem holding `path` (BTRFS_IOC_SYNC), which also wakes its cleaner. */
+export function syncFilesystem(path: string): Promise<void> {
+  return btrfs(['filesystem', 'sync', path]);
+}
+
 export function deleteSubvolume(path: string): Promise<void> {
   return btrfs(['subvolume', 'delete', path]);
 }

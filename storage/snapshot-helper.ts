@@ -23,6 +23,13 @@ $| = 1;
 while (my $line = <STDIN>) {
   chomp $line;
   my ($op, @a) = split /\t/, $line;
+  if ($op eq 'sync') {
+    my $d;
+    if (!sysopen($d, $a[0], O_RDONLY | O_DIRECTORY)) { print "err $a[0]: $!\n"; next; }
+    if (ioctl($d, 0x9408, 0)) { print "ok\n"; } else { print "err sync $a[0]: $!\n"; }
+    close $d;
+    next;
+  }
   if ($op eq 'defrag') {
     my $f;
     if (!sysopen($f, $a[0], O_RDONLY)) { print "err $a[0]: $!\n"; next; }
@@ -105,6 +112,11 @@ export class SnapshotHelper {
       if (!Number.isSafeInteger(n) || n < 0) return Promise.reject(new Error(`defrag: ${n} is not a byte count`));
     }
     return this.#request(['defrag', file, String(start), String(length), String(threshold)]);
+  }
+
+  /** BTRFS_IOC_SYNC on the filesystem holding `dir`: commits, and wakes the cleaner. */
+  sync(dir: string): Promise<void> {
+    return this.#request(['sync', dir]);
   }
 
   #request(fields: string[]): Promise<void> {

@@ -68,7 +68,31 @@ function lineFault(buf: Buffer, s: number, e: number, seq: number, prev: string)
  */
 const READ_BYTES = 256 << 10;
 
-export function walkRange(path: string, r: WalkRange, key: KeyObject): WalkResult {
+/** What verify hands each worker thread (workerData): the ranges and the shared counter of the next one to take. */
+export interface VerifyTask {
+  path: string;
+  publicKey: string;
+  ranges: WalkRange[];
+  next: Int32Array;
+}
+
+/** What a worker posts: a range's result, then that it has taken its last. */
+export type VerifyMessage = { id: number; result: WalkResult } | { done: true };
+
+/**
+ * Walks ranges taken one at a time from the counter `next` that threads share, yielding
+ * [index, result] each, until none is left. A range with a problem stops the taking, on
+ * every thread: no range after it is needed.
+ */
+export function* walkTaken(path: string, ranges: WalkRange[], next: Int32Array, key: KeyObject): Generator<[number, WalkResult]> {
+  for (let i = Atomics.add(next, 0, 1); i < ranges.length; i = Atomics.add(next, 0, 1)) {
+    const result = walkRange(path, ranges[i], key);
+    if (result.problem) Atomics.store(next, 0, ranges.length);
+    yield [i, result];
+  }
+}
+
+function walkRange(path: string, r: WalkRange, key: KeyObject): WalkResult {
   const fd = openSync(path, 'r');
   try {
     const w = new RangeWalk(r, key);

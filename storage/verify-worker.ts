@@ -1,11 +1,10 @@
-// A worker thread for verify: walks the ranges it is sent and posts the results back.
-import { parentPort } from 'node:worker_threads';
+// A worker thread for verify: walks ranges, taking each from the counter it shares with the
+// other threads, and posts each result back, then that it is done.
+import { parentPort, workerData } from 'node:worker_threads';
 import { loadPublicKey } from './signing.ts';
-import { walkRange, type WalkRange } from './log-walk.ts';
-import type { KeyObject } from 'node:crypto';
+import { walkTaken, type VerifyMessage, type VerifyTask } from './log-walk.ts';
 
-let key: KeyObject | null = null;
-parentPort!.on('message', (m: { id: number; path: string; publicKey: string; range: WalkRange }) => {
-  key ??= loadPublicKey(m.publicKey);
-  parentPort!.postMessage({ id: m.id, result: walkRange(m.path, m.range, key) });
-});
+const { path, publicKey, ranges, next } = workerData as VerifyTask;
+const post = (m: VerifyMessage) => parentPort!.postMessage(m);
+for (const [id, result] of walkTaken(path, ranges, next, loadPublicKey(publicKey))) post({ id, result });
+post({ done: true });

@@ -9,7 +9,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { GENESIS } from './line.ts';
 import { headerFile, listHeaderFiles, snapshotName, type BlockHeader } from './block-header.ts';
-import { walkRange, type Problem, type WalkRange, type WalkResult } from './log-walk.ts';
+import { walkTaken, type Problem, type VerifyMessage, type VerifyTask, type WalkRange, type WalkResult } from './log-walk.ts';
+import type { KeyObject } from 'node:crypto';
 import { listSnapshots, type SnapshotEntry } from './backend.ts';
 import { layout, NOT_EVIDENCE, readConfig, type Layout } from './layout.ts';
 import { loadPublicKey } from './signing.ts';
@@ -32,7 +33,7 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** A public key (PEM) to trust instead of the one published in <data>/metadata. */
   publicKey?: string | Buffer;
-  /** Worker threads for the log walk; default: one per CPU for logs of 64 MB or more, else none. */
+  /** Threads for the log walk (this one and threads - 1 workers); default: one per CPU for logs of 64 MB or more, else 1. */
   threads?: number;
   /**
    * Bytes of whole blocks per worker task (default: the log over 4 × threads, within 8 to
@@ -195,30 +196,37 @@ function planRanges(headers: BlockHeader[], fileSize: number, target: number): W
   return ranges;
 }
 
-/** Walks the ranges on worker threads; results come back in range order. */
-async function walkInWorkers(path: string, ranges: WalkRange[], publicKey: string, threads: number): Promise<WalkResult[]> {
+/**
+ * Walks the ranges on this thread and threads - 1 workers. Each thread takes the next range
+ * nobody has taken (a shared counter), so no thread waits for a message to get work, and
+ * this thread starts at once while the workers load. A range with a problem stops the
+ * taking: every range before it has been taken already and is finished, so the first bad
+ * range (results[i] with a problem, i smallest) is found as in one thread; ranges after it
+ * may be left out (no result).
+ */
+async function walkInThreads(path: string, ranges: WalkRange[], publicKey: string, key: KeyObject, threads: number): Promise<WalkResult[]> {
   const results: WalkResult[] = new Array(ranges.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(threads, ranges.length) }, () => new Worker(new URL('./verify-worker.ts', import.meta.url)));
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const workers = Array.from({ length: Math.min(threads, ranges.length) - 1 }, () => new Worker(new URL('./verify-worker.ts', import.meta.url), { workerData: { path, publicKey, ranges, next } satisfies VerifyTask }));
   try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const send = () => {
-              if (next >= ranges.length) return resolve();
-              const id = next++;
-              w.postMessage({ id, path, publicKey, range: ranges[id] });
-            };
-            w.on('message', (m: { id: number; result: WalkResult }) => {
-              results[m.id] = m.result;
-              send();
-            });
-            w.on('error', reject);
-            send();
-          }),
-      ),
-    );
+    const done = Promise.all(workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.on('message', (m: VerifyMessage) => {
+            if ('result' in m) results[m.id] = m.result;
+            else resolve();
+          });
+          w.on('error', reject);
+          w.on('exit', () => reject(new Error('a verify worker stopped before it was done')));
+        }),
+    ));
+    done.catch(() => {}); // a worker's failure is thrown below, once this thread's walk is over
+    for (const [i, result] of walkTaken(path, ranges, next, key)) {
+      results[i] = result;
+      // Let the workers' results and the filefrag processes' output in between ranges.
+      await new Promise(setImmediate);
+    }
+    await done;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -246,21 +254,12 @@ export async function verify(dir: string, opts: VerifyOptions = {}): Promise<Ver
 
   // In order, the first range with a problem holds the first bad point: every range before
   // it checked out, so the seq and prev it assumed were right.
-  let results: WalkResult[];
-  if (threads > 1) results = await walkInWorkers(l.log, ranges, publicKey, threads);
-  else {
-    results = [];
-    for (const r of ranges) {
-      const w = walkRange(l.log, r, key);
-      results.push(w);
-      if (w.problem) break;
-    }
-  }
-  const firstBad = results.findIndex((w) => w.problem);
+  const results = await walkInThreads(l.log, ranges, publicKey, key, threads);
+  const firstBad = results.findIndex((w) => w?.problem);
   const walked = firstBad < 0 ? results : results.slice(0, firstBad + 1);
   const events = walked.reduce((n, w) => n + w.lines, 0);
   if (firstBad >= 0) problems.unshift(results[firstBad].problem!);
-  if (results.at(-1)?.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
+  if (results[ranges.length - 1]?.torn) notes.push('the last line is torn (incomplete); the writer cuts it off when it next starts');
   for (const s of unfinished) notes.push(`snapshot ${s.name} has no header yet: an unfinished cut, removed when the writer next starts`);
 
   await checkSnapshots(l, checked, headers, maps, problems);

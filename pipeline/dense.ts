@@ -13,8 +13,8 @@ interface DenseLayer {
   name: string;
   inputs: number;
   units: number;
-  /** Kernel transposed to [units][inputs], so the inner loop reads contiguously. */
-  kernelT: Float32Array;
+  /** Kernel transposed to [units][inputs], so the inner loop reads contiguously; float32 values held as float64 (no conversion per product). */
+  kernelT: Float64Array;
   bias: Float32Array;
   relu: boolean;
 }
@@ -70,7 +70,7 @@ export class DenseModel {
         throw new Error(`unsupported layer ${c.name} (${l.class_name}, ${c.activation}); the vectorizer runs Dense layers with bias and relu or linear activation`);
       }
       const kernel = take(`${c.name}/kernel`, inputs * c.units);
-      const kernelT = new Float32Array(inputs * c.units);
+      const kernelT = new Float64Array(inputs * c.units);
       for (let k = 0; k < inputs; k++) for (let j = 0; j < c.units; j++) kernelT[j * inputs + k] = kernel[k * c.units + j]!;
       const layer = { name: c.name, inputs, units: c.units, kernelT, bias: Float32Array.from(take(`${c.name}/bias`, c.units)), relu: c.activation === 'relu' };
       inputs = c.units;

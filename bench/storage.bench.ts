@@ -143,7 +143,7 @@ function grow(dir: string, from: Tip, upTo: number): Tip {
 }
 
 /**
- * Which parts run (GB_BENCH_STORAGE=append,cut,verify,floor; verify needs cut), the cut
+ * Which parts run (GB_BENCH_STORAGE=append,cut,verify,floor; verify and floor need cut), the cut
  * sizes, cuts per size, and GB_BENCH_COMPACT=0 to cut without the log's compaction.
  */
 const PARTS = new Set((process.env.GB_BENCH_STORAGE ?? 'append,cut,verify').split(','));
@@ -157,14 +157,15 @@ const spread = (t: number[]) => {
 };
 
 /**
- * The floor under a cut: the bare snapshot ioctl (through the same helper) of a subvolume
- * with one small file, each after a 400-byte append to it, as often as the cuts are timed.
- * What it costs is one btrfs commit: the device flushes, whatever else the machine writes.
+ * The floor under a cut: the bare snapshot ioctl (through the same helper) of a new
+ * subvolume with one small file, each after a 400-byte append to it, as often as the cuts
+ * are timed, deleting all but the last 20. What it costs is one btrfs commit: the device
+ * flushes, whatever else the machine writes. Measured right before each size's cuts.
  */
-async function snapshotFloor(root: string): Promise<string> {
-  const sub = join(root, `floor-${process.pid}`);
+async function snapshotFloor(root: string, tag: string): Promise<string> {
+  const sub = join(root, `floor-${process.pid}-${tag}`);
   execFileSync('btrfs', ['subvolume', 'create', sub]);
-  const snaps = join(root, `floor-${process.pid}-snaps`);
+  const snaps = join(root, `floor-${process.pid}-${tag}-snaps`);
   mkdirSync(snaps);
   const helper = new SnapshotHelper();
   const fd = openSync(join(sub, 'f'), 'a');
@@ -208,11 +209,6 @@ async function main() {
       console.log(rows.at(-1)!.join(': '));
     }
 
-    if (PARTS.has('floor')) {
-      rows.push([`bare snapshot ioctl (floor), ${CUTS} in a row`, await snapshotFloor(scratch.root)]);
-      console.log(rows.at(-1)!.join(': '));
-    }
-
     // 2. Cut time as the log grows.
     if (!PARTS.has('cut')) return;
     const dir = join(scratch.root, `cuts-${process.pid}`);
@@ -228,6 +224,10 @@ async function main() {
       // The bulk writer leaves gigabytes of dirty pages: flush them first (syncfs), so the
       // cuts measure themselves and not the bulk write's writeback.
       execFileSync('sync', ['-f', dir]);
+      if (PARTS.has('floor')) {
+        rows.push([`bare snapshot ioctl (floor) before the cuts at ${size.toLocaleString('en')}, ${CUTS} in a row`, await snapshotFloor(scratch.root, String(size))]);
+        console.log(rows.at(-1)!.join(': '));
+      }
       await log.append([POOL[0]]);
       await log.cutBlock();
       // Cut time: from cutBlock() to its promise resolving, that is until the signed header

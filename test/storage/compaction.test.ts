@@ -1,17 +1,18 @@
 // What keeps btrfs cuts cheap as they accumulate. The log's compaction (log-compaction.ts):
 // the merge policy on its own, then on real btrfs: the live log ends up in few extents, its
 // bytes are exactly those of a log written without compaction, no snapshot's file changes
-// (content or extents), and verify passes. Retention: deleted snapshots are dropped by the
-// filesystem's cleaner soon after, not up to 30 s later.
+// (content or extents), and verify passes. Retention: it syncs the filesystem now and then,
+// which wakes the cleaner that drops deleted snapshots (otherwise up to 30 s later).
 import test from 'ava';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { initData, openEventLog, snapshotName, verify } from '../../storage/index.ts';
 import { CAP, FANOUT, LogCompactor } from '../../storage/log-compaction.ts';
 import { CLEANER_EVERY } from '../../storage/backend.ts';
-import { defragRange } from '../../storage/btrfs.ts';
+import { SnapshotHelper } from '../../storage/snapshot-helper.ts';
+import { defragRange, syncFilesystem } from '../../storage/btrfs.ts';
 import { fileExtents } from '../../storage/extents.ts';
 import { flowEvents } from './events.ts';
 import { useBtrfs } from './btrfs-fixture.ts';
@@ -132,7 +133,7 @@ test('on btrfs the live log is compacted into few extents, byte for byte the log
   t.is(report.blocks, cuts);
 });
 
-test('defragRange (the fallback without perl) merges a file\'s small extents and keeps its bytes', async (t) => {
+test('the fallbacks without perl: defragRange merges a file\'s small extents and keeps its bytes; syncFilesystem syncs', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;
   const file = join(dir, 'scratch');
@@ -153,6 +154,8 @@ test('defragRange (the fallback without perl) merges a file\'s small extents and
   const after = (await fileExtents(file))!.length;
   t.true(after * 4 <= extents, `${extents} → ${after} extents`);
   await t.throwsAsync(defragRange(join(dir, 'missing'), 0, 1, CAP), { message: /defragment/ });
+  await syncFilesystem(dir);
+  await t.throwsAsync(syncFilesystem(join(dir, 'missing')), { message: /filesystem sync/ });
 });
 
 test('a data directory with compaction verifies after a reopen, and compaction starts from where the log was', async (t) => {
@@ -174,26 +177,26 @@ test('a data directory with compaction verifies after a reopen, and compaction s
   t.deepEqual((await verify(dir)).problems, []);
 });
 
-test('retention wakes the cleaner: the snapshots it deletes are dropped within seconds', async (t) => {
+// Serial: it wraps SnapshotHelper.prototype.sync, and serial tests run before the others.
+test.serial('retention syncs the filesystem (waking its cleaner) once every CLEANER_EVERY snapshot deletions', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;
+  const synced: string[] = [];
+  const sync = SnapshotHelper.prototype.sync;
+  SnapshotHelper.prototype.sync = function (this: SnapshotHelper, path: string) {
+    synced.push(path);
+    return sync.call(this, path); // the real ioctl: it must succeed
+  };
+  t.teardown(() => {
+    SnapshotHelper.prototype.sync = sync;
+  });
   const log = await openEventLog({ dir, blocks: { keepSnapshots: 2 } });
-  const ids: string[] = [];
-  for (let i = 0; i < CLEANER_EVERY + 2; i++) {
+  for (let i = 0; i < 2 * CLEANER_EVERY + 3; i++) {
     await log.append(flowEvents(10, i * 10));
-    const h = (await log.cutBlock())!;
-    ids.push((await execa('btrfs', ['inspect-internal', 'rootid', join(dir, '.snapshots', snapshotName(h))])).stdout.trim());
+    await log.cutBlock();
   }
-  await log.close(); // waits for retention, and so for its sync
-  const deleted = ids.slice(0, CLEANER_EVERY);
-  // The transaction thread wakes the cleaner only every 30 s; without the sync these would
-  // still be listed (as DELETED) for that long.
-  let pending = deleted;
-  for (let i = 0; i < 50 && pending.length > 0; i++) {
-    await new Promise((ok) => setTimeout(ok, 100));
-    const listed = new Set([...(await execa('btrfs', ['subvolume', 'list', '-d', dir])).stdout.matchAll(/^ID (\d+) /gm)].map((m) => m[1]));
-    pending = deleted.filter((id) => listed.has(id));
-  }
-  t.deepEqual(pending, [], 'every deleted snapshot dropped within 5 s');
+  await log.close(); // waits for retention, and so for its syncs
+  t.deepEqual(synced, [dir, dir], `${2 * CLEANER_EVERY + 1} deletions: two syncs`);
+  t.is(readdirSync(join(dir, '.snapshots')).length, 2);
   t.deepEqual((await verify(dir)).problems, []);
 });

@@ -24,34 +24,32 @@ export type Call =
   | { op: 'close' };
 
 /**
- * What the worker says: log, ready and failed on their own, and the answers to the calls
- * that reached it together, in call order, in one message (each message wakes this thread).
- * The events of every encode answered: their texts one after another in the shared text
- * ring (`text` says where; or in the message, when the ring had no room), and `numbers`
- * (moved): for each event i of the message, in Int32 slots, where its text ends (ends[i],
- * counted in UTF-16 units; it starts where the previous one ended, and its first member is
- * its @timestamp), then in slot events + i its vector's row or -1, then the vectors,
- * dimension floats a row.
+ * What the worker says: log, ready and failed on their own, and the answer to each call, in
+ * call order. An encode's events: their texts one after another in the shared text ring
+ * (`text` says where; or in the message, when the ring had no room), and `numbers` (moved):
+ * for each event i, in Int32 slots, where its text ends (ends[i], counted in UTF-16 units; it
+ * starts where the previous one ended, and its first member is its @timestamp), then in slot
+ * events + i its vector's row or -1, then the vectors, dimension floats a row.
  */
 export type WorkerMessage =
   | { log: string }
   | { ready: { modelId: string | null; dimension: number | null; privacyMode: PrivacyMode; keyId: string | null } }
   | { failed: string }
-  | { answers: Answer[]; text: RingText | string; events: number; numbers: ArrayBuffer };
+  | { answer: Answer; text: RingText | string; events: number; numbers: ArrayBuffer };
 
-/** What the worker is started with. */
-export interface WorkerStart {
-  options: PipelineOptions;
-  ring: SharedTextRing;
-}
-
-/** One call's answer; encoded: how many of the message's events are this call's (next in order). */
+/** One call's answer; encoded: how many events the message carries. */
 export type Answer =
   | { error: string }
   | { encoded: number }
   | { outputs: PipelineOutput[] }
   | { keyId: string }
   | { closed: true };
+
+/** What the worker is started with. */
+export interface WorkerStart {
+  options: PipelineOptions;
+  ring: SharedTextRing;
+}
 
 /** Where every event's JSON has its @timestamp's text: after `{"@timestamp":"`. */
 const TIMESTAMP_AT = '{"@timestamp":"'.length;
@@ -90,32 +88,25 @@ export async function createThreadedPipeline(options: ThreadedPipelineOptions = 
     if ('log' in message) return log(message.log);
     if ('ready' in message) return ready(message.ready);
     if ('failed' in message) return fail(new Error(message.failed));
-    const { answers, events, numbers } = message;
+    const { answer, events, numbers } = message;
     const text = typeof message.text === 'string' ? message.text : texts.read(message.text);
     const ends = new Int32Array(numbers, 0, events);
     if (text.length !== (events === 0 ? 0 : ends[events - 1])) return fail(new Error('the pipeline thread sent text of the wrong length'));
+    const p = pending.shift()!;
+    if ('error' in answer) return p.reject(new Error(answer.error));
+    if (!('encoded' in answer)) return p.resolve(answer);
     const rows = new Int32Array(numbers, 4 * events, events);
     const packed = new Float32Array(numbers, 8 * events);
-    let e = 0; // the message's next event
-    for (const answer of answers) {
-      const p = pending.shift()!;
-      if ('error' in answer) p.reject(new Error(answer.error));
-      else if (!('encoded' in answer)) p.resolve(answer);
-      else {
-        const n = answer.encoded;
-        const jsons = new Array<string>(n);
-        const timestamps = new Array<string>(n);
-        const vectors = new Array<Float32Array | null>(n);
-        for (let i = 0; i < n; i++, e++) {
-          const at = e === 0 ? 0 : ends[e - 1]!;
-          jsons[i] = text.slice(at, ends[e]);
-          timestamps[i] = text.slice(at + TIMESTAMP_AT, text.indexOf('"', at + TIMESTAMP_AT));
-          const row = rows[e]!;
-          vectors[i] = row < 0 ? null : packed.subarray(row * dimension, (row + 1) * dimension);
-        }
-        p.resolve({ jsons, timestamps, vectors } satisfies EncodedEvents);
-      }
+    const jsons = new Array<string>(events);
+    const timestamps = new Array<string>(events);
+    const vectors = new Array<Float32Array | null>(events);
+    for (let i = 0, at = 0; i < events; at = ends[i++]!) {
+      jsons[i] = text.slice(at, ends[i]);
+      timestamps[i] = text.slice(at + TIMESTAMP_AT, text.indexOf('"', at + TIMESTAMP_AT));
+      const row = rows[i]!;
+      vectors[i] = row < 0 ? null : packed.subarray(row * dimension, (row + 1) * dimension);
     }
+    p.resolve({ jsons, timestamps, vectors } satisfies EncodedEvents);
   });
   worker.on('error', (err) => fail(new Error(`the pipeline thread failed: ${err.message}`)));
   worker.on('exit', (code) => fail(new Error(`the pipeline thread exited (code ${code})`)));

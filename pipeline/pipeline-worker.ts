@@ -1,8 +1,7 @@
 // The worker side of createThreadedPipeline: a pipeline in its own thread, answering the
 // calls the main thread posts, one at a time in the order they came (so events come back
 // in the order their facts were sent, and a flow's state sees its facts in that order).
-// The answers to the calls that arrived together go back in one message (each message costs
-// the sender tens of µs here), their event text through a shared ring (text-ring.ts).
+// Event text goes back through a shared ring (text-ring.ts), the rest in the message.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPipeline, type LocalPipeline, type PackedEvents } from './pipeline.ts';
 import type { FlowFact } from './facts.ts';
@@ -15,59 +14,44 @@ const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.post
 
 const reader = new FactReader();
 
-/** out: the events of the calls answered together, in order. */
-async function answer(pipeline: LocalPipeline, call: Call, out: PackedEvents[]): Promise<Answer> {
+/** A call's answer, and for encode its events. */
+async function answer(pipeline: LocalPipeline, call: Call): Promise<{ answer: Answer; events?: PackedEvents }> {
   try {
     switch (call.op) {
       case 'encode': {
         const events = await pipeline.encodePacked(reader.read(call.batch));
-        out.push(events);
-        return { encoded: events.jsons.length };
+        return { answer: { encoded: events.jsons.length }, events };
       }
       case 'process':
-        return { outputs: await pipeline.process(withFrames(call.facts, call.frames)) };
+        return { answer: { outputs: await pipeline.process(withFrames(call.facts, call.frames)) } };
       case 'rotate':
-        return { keyId: await pipeline.rotateKey(call.key) };
+        return { answer: { keyId: await pipeline.rotateKey(call.key) } };
       case 'close':
         await pipeline.close();
-        return { closed: true };
+        return { answer: { closed: true } };
     }
   } catch (err) {
-    return { error: (err as Error).message ?? String(err) };
+    return { answer: { error: (err as Error).message ?? String(err) } };
   }
 }
 
 /**
- * The answers and the events of calls answered together, as one message: the texts in the
- * ring (or joined into one string if it is full), the text ends, vector rows and vectors in
- * one buffer that is moved (see WorkerMessage). One buffer a message: each typed array sent
- * costs as much as many events.
+ * An answer and its events as one message: the texts in the ring (or joined into one string
+ * if it has no room), the text ends, vector rows and vectors in one buffer that is moved (see
+ * WorkerMessage). One buffer a message, not one per array: each costs to send.
  */
-function message(answers: Answer[], encoded: PackedEvents[], d: number, ring: TextRingWriter): Extract<WorkerMessage, { answers: unknown }> {
-  let events = 0;
-  let floats = 0;
-  for (const e of encoded) {
-    events += e.jsons.length;
-    floats += e.vectors.length;
-  }
-  const numbers = new ArrayBuffer(4 * (2 * events + floats));
+function message(answer: Answer, encoded: PackedEvents | undefined, ring: TextRingWriter): Extract<WorkerMessage, { answer: unknown }> {
+  const jsons = encoded?.jsons ?? [];
+  const events = jsons.length;
+  const numbers = new ArrayBuffer(4 * (2 * events + (encoded?.vectors.length ?? 0)));
   const ends = new Int32Array(numbers, 0, events);
-  const rows = new Int32Array(numbers, 4 * events, events);
-  const packed = new Float32Array(numbers, 8 * events);
-  const jsons = new Array<string>(events);
-  let i = 0;
   let at = 0;
-  let base = 0; // this call's first row in packed
-  for (const e of encoded) {
-    for (let j = 0; j < e.jsons.length; j++, i++) {
-      jsons[i] = e.jsons[j]!;
-      ends[i] = at += jsons[i]!.length;
-      rows[i] = e.rows[j]! < 0 ? -1 : base + e.rows[j]!;
-    }
-    packed.set(e.vectors, base * d);
-    base += d === 0 ? 0 : e.vectors.length / d;
+  for (let i = 0; i < events; i++) ends[i] = at += jsons[i]!.length;
+  if (encoded) {
+    new Int32Array(numbers, 4 * events, events).set(encoded.rows);
+    new Float32Array(numbers, 8 * events).set(encoded.vectors);
   }
-  return { answers, text: ring.write(jsons, at) ?? jsons.join(''), events, numbers };
+  return { answer, text: ring.write(jsons, at) ?? jsons.join(''), events, numbers };
 }
 
 /** Facts as sent (flow.start frames stripped) with their frames put back, as views of one buffer. */
@@ -88,26 +72,17 @@ try {
   const texts = new TextRingWriter(ring);
   const pipeline = await createPipeline({ ...options, log: (message) => post({ log: message }) });
   post({ ready: { modelId: pipeline.modelId, dimension: pipeline.dimension, privacyMode: pipeline.privacyMode, keyId: pipeline.keyId } });
-  const queue: Call[] = [];
-  let draining = false;
-  // Runs after the event loop's poll phase, so every call that arrived with it is queued;
-  // answers those (not later arrivals, so no answer waits behind an endless stream) in one message.
-  const drain = async () => {
-    const calls = queue.splice(0);
-    const answers: Answer[] = [];
-    const encoded: PackedEvents[] = [];
-    for (const call of calls) answers.push(await answer(pipeline, call, encoded));
-    const m = message(answers, encoded, pipeline.dimension ?? 0, texts);
-    post(m, [m.numbers]);
-    if (queue.length > 0) setImmediate(drain);
-    else draining = false;
-  };
+  // Each answer is posted as soon as it is made, so the calling thread works on it while the
+  // next is made. (Answering the calls that arrived together in one message saved wake-ups,
+  // but left the calling thread idle while the worker made them all, and the worker idle
+  // while the calling thread then used them: under `run`, fewer packet-ins answered.)
+  let queue = Promise.resolve();
   port.on('message', (call: Call) => {
-    queue.push(call);
-    if (!draining) {
-      draining = true;
-      setImmediate(drain);
-    }
+    queue = queue.then(async () => {
+      const { answer: a, events } = await answer(pipeline, call);
+      const m = message(a, events, texts);
+      post(m, [m.numbers]);
+    });
   });
 } catch (err) {
   post({ failed: (err as Error).message ?? String(err) });

@@ -221,7 +221,8 @@ export function checkedLineHash(buf: Buffer, start: number, end: number, seq: nu
  * such string cost ~0.1 µs a line, with the garbage it leaves), and 64 bytes are compared
  * four at a time. `prev` is given as the 64 hex bytes at prevBuf[prevAt] — the previous
  * line's stored hash, once the walk has checked it — and the line's hash is written as 32
- * bytes to out[outAt], where a Merkle frontier takes its next leaf. check() accepts exactly
+ * bytes to out[outAt] (where a Merkle frontier takes its next leaf; written also when the
+ * stored hash turns out not to match). check() accepts exactly
  * the lines that checkedLineHash accepts (with the same prev, as hex). One per walk: it
  * keeps a DataView of the buffer it last saw.
  */

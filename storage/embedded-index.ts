@@ -10,12 +10,16 @@
 // meta.json is the commit point: it is written only after the records it covers are
 // fdatasynced. On open, a torn record at the end and any record beyond the watermark are
 // cut off (the feeder indexes those events again from the log).
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync, write, writeFileSync } from 'node:fs';
+import { open, rename, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { acquireLock, type Lock } from './lock.ts';
 import { checkAdd, checkK, normalized, type IndexEntry, type IndexIdentity, type VectorHit, type VectorIndex } from './vector-index.ts';
 
 const FORMAT = 1;
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
 /** How long a new watermark may wait before it is made durable (ms); close() saves at once. */
 const META_DELAY_MS = 1000;
 
@@ -48,6 +52,8 @@ export class EmbeddedIndex implements VectorIndex {
   #seqs = new Float64Array(1024);
   #vectors: Float32Array;
   #metaTimer: NodeJS.Timeout | null = null;
+  /** Adds and watermark saves, one at a time in call order. */
+  #queue: Promise<void> = Promise.resolve();
   /** A failed background save of meta.json, reported by the next add(). */
   #failed: Error | null = null;
   #closed = false;
@@ -93,7 +99,7 @@ export class EmbeddedIndex implements VectorIndex {
       ftruncateSync(this.#fd, keep);
       fdatasyncSync(this.#fd);
     }
-    if (!fits || opts.reset) this.#saveMeta();
+    if (!fits || opts.reset) this.#saveMetaSync();
   }
 
   /** Loads whole records up to the watermark; returns the byte length they fill. */
@@ -130,7 +136,17 @@ export class EmbeddedIndex implements VectorIndex {
     return this.#count++;
   }
 
-  async add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
+  /**
+   * Queued behind earlier adds and saves, so records reach the file in seq order and a saved
+   * watermark never covers records not yet written. The file I/O runs on libuv's threads:
+   * `run` feeds the index from the controller's thread, which a write or fdatasync stuck
+   * behind a busy disk must not stall.
+   */
+  add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
+    return this.#enqueue(() => this.#add(entries, upTo));
+  }
+
+  async #add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
     if (this.#closed) throw new Error('the vector index is closed');
     if (this.#failed) throw new Error(`saving the index watermark failed: ${this.#failed.message}`);
     checkAdd(this, entries, upTo);
@@ -143,7 +159,7 @@ export class EmbeddedIndex implements VectorIndex {
       view.setFloat64(off, e.seq, true);
       for (let i = 0; i < d; i++) view.setFloat32(off + 8 + 4 * i, rows[n]![i]!, true);
     });
-    for (let off = 0; off < buf.length; ) off += writeSync(this.#fd, buf, off, buf.length - off);
+    for (let off = 0; off < buf.length; ) off += (await writeAsync(this.#fd, buf, off, buf.length - off)).bytesWritten;
     entries.forEach((e, n) => {
       const row = this.#grow();
       this.#seqs[row] = e.seq;
@@ -152,12 +168,14 @@ export class EmbeddedIndex implements VectorIndex {
     this.#watermark = upTo;
     this.#metaTimer ??= setTimeout(() => {
       this.#metaTimer = null;
-      try {
-        if (!this.#closed) this.#saveMeta();
-      } catch (err) {
-        this.#failed = err as Error;
-      }
+      if (!this.#closed) this.#enqueue(() => this.#saveMeta()).catch((err: Error) => (this.#failed = err));
     }, META_DELAY_MS).unref();
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   async search(vector: Float32Array, k: number, opts: { exclude?: number } = {}): Promise<VectorHit[]> {
@@ -235,7 +253,8 @@ export class EmbeddedIndex implements VectorIndex {
     this.#closed = true;
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
     try {
-      this.#saveMeta();
+      await this.#queue;
+      await this.#saveMeta();
     } finally {
       closeSync(this.#fd);
       this.#lock.release();
@@ -243,11 +262,24 @@ export class EmbeddedIndex implements VectorIndex {
   }
 
   /** Records first (fdatasync), then the watermark that covers them (atomic rename). */
-  #saveMeta(): void {
-    fdatasyncSync(this.#fd);
-    const meta: Meta = { format: FORMAT, model: this.model, dimension: this.dimension, watermark: this.#watermark };
+  async #saveMeta(): Promise<void> {
+    await fdatasyncAsync(this.#fd);
     const tmp = `${this.#files.meta}.tmp`;
-    writeFileSync(tmp, JSON.stringify(meta) + '\n');
+    await writeFile(tmp, this.#metaText());
+    const file = await open(tmp, 'r');
+    try {
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, this.#files.meta);
+  }
+
+  /** #saveMeta at open, before anything is queued. */
+  #saveMetaSync(): void {
+    fdatasyncSync(this.#fd);
+    const tmp = `${this.#files.meta}.tmp`;
+    writeFileSync(tmp, this.#metaText());
     const fd = openSync(tmp, 'r');
     try {
       fdatasyncSync(fd);
@@ -255,6 +287,11 @@ export class EmbeddedIndex implements VectorIndex {
       closeSync(fd);
     }
     renameSync(tmp, this.#files.meta);
+  }
+
+  #metaText(): string {
+    const meta: Meta = { format: FORMAT, model: this.model, dimension: this.dimension, watermark: this.#watermark };
+    return JSON.stringify(meta) + '\n';
   }
 }
 

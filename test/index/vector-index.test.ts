@@ -78,6 +78,27 @@ test('embedded: records written after the last saved watermark are dropped on op
   await index.close();
 });
 
+test('embedded: adds made without waiting for each other land in order, and close waits for them and saves the watermark', async (t) => {
+  const dir = join(await scratch(t), 'index');
+  const index = openEmbeddedIndex({ dir, model: 'm', dimension: 2 });
+  const adds = [];
+  for (let seq = 0; seq < 50; seq++) adds.push(index.add([{ seq: 2 * seq, vector: new Float32Array([1, seq]) }], 2 * seq + 1));
+  // One that breaks the order (seq 0 again) fails alone; the adds around it stand.
+  const bad = index.add([{ seq: 0, vector: new Float32Array([1, 0]) }], 200);
+  adds.push(index.add([{ seq: 100, vector: new Float32Array([1, 50]) }], 100));
+  await t.throwsAsync(bad);
+  await index.close(); // without awaiting the adds
+  t.is(statSync(join(dir, 'vectors.bin')).size, 51 * 16);
+  await Promise.all(adds);
+  const reopened = openEmbeddedIndex({ dir, model: 'm', dimension: 2 });
+  t.teardown(() => reopened.close());
+  t.is(reopened.watermark, 100);
+  t.is(await reopened.count(), 51);
+  t.is((await reopened.vectorOf(98))![1]! > 0, true);
+  const best = await reopened.search(new Float32Array([1, 50]), 1);
+  t.is(best[0]!.seq, 100);
+});
+
 test('embedded: an unreadable meta.json means an empty index, not a crash', async (t) => {
   const dir = join(await scratch(t), 'index');
   await filled(dir);

@@ -30,6 +30,7 @@ interface Args {
   'block-every': number;
   'block-events': number;
   'keep-snapshots': number;
+  'compact-log': boolean;
   privacy: PrivacyMode;
   'key-file'?: string;
   vectorize: boolean;
@@ -62,6 +63,7 @@ export const runCommand: CommandModule<object, Args> = {
       .option('block-every', { type: 'number', default: 60, describe: 'cut a signed block every this many seconds (0: no timer)' })
       .option('block-events', { type: 'number', default: 100_000, describe: 'cut a block once this many events are in the open one (0: no limit)' })
       .option('keep-snapshots', { type: 'number', default: 24, describe: 'btrfs: block snapshots kept (older ones deleted; headers stay), at least 1' })
+      .option('compact-log', { type: 'boolean', default: true, describe: 'btrfs: merge the live log\'s newest small extents now and then, so block cuts stay fast as they accumulate (the merged bytes are rewritten, so incremental replication sends them again)' })
       .option('privacy', { choices: PRIVACY_MODES, default: 'pseudonymize' as PrivacyMode, describe: 'how addresses enter the log' })
       .option('key-file', { type: 'string', describe: 'pseudonymization key file (default <data>.pseudonym.key)' })
       .option('vectorize', { type: 'boolean', default: true, describe: 'compute flow vectors' })
@@ -112,7 +114,7 @@ export const runCommand: CommandModule<object, Args> = {
       dir: args.data,
       durability: args.durability,
       model: pipeline.modelId, // block headers name the model the vectors come from
-      blocks: { everyMs: args['block-every'] * 1000, everyEvents: args['block-events'], keepSnapshots: args['keep-snapshots'] },
+      blocks: { everyMs: args['block-every'] * 1000, everyEvents: args['block-events'], keepSnapshots: args['keep-snapshots'], compactLog: args['compact-log'] },
       onError: (err) => fail(err), // a timer-driven cut or fsync failed (the log is then failed too)
     });
     // The vector index follows the log off the forwarding path. A Qdrant server that is down

@@ -32,11 +32,13 @@ export class TextRingWriter {
   readonly #bytes: Buffer;
   readonly #consumed: Int32Array;
   /** Bytes written since the start, modulo 2^32. */
-  #written = 0;
+  #written: number;
 
   constructor(ring: SharedTextRing) {
     this.#bytes = Buffer.from(ring.bytes);
     this.#consumed = new Int32Array(ring.consumed);
+    // Where the reader is (0 for a new ring; a test starts both near 2^32 to cross the wrap).
+    this.#written = Atomics.load(this.#consumed, 0) >>> 0;
   }
 
   /** Writes the texts (`chars` UTF-16 units in all) one after another; null if they do not fit now. */

@@ -30,6 +30,12 @@ test('concurrent encode calls come back in call order, equal to the in-thread pi
   t.is(threaded.modelId, local.modelId);
   t.is(threaded.keyId, local.keyId);
   const parts = batches(facts, 7);
+  // Switch and port facts cross as objects among the flow facts' records, and their events'
+  // timestamps, too, are read back from the text.
+  const port = { portNo: 1, name: 'p"1\\', hwAddr: '02:00:00:00:00:01', linkUp: true, adminUp: false };
+  parts[0]!.unshift({ kind: 'switch.up', time: facts[0]!.time - 1000, datapathId: 1n, address: '10.0.0.1:6653', ports: [port] });
+  parts[5]!.splice(3, 0, { kind: 'port.status', time: facts[0]!.time + 1.5, datapathId: 1n, reason: 'modify', port: { ...port, linkUp: false } });
+  parts.push([{ kind: 'switch.down', time: 1e13, datapathId: 2n ** 64n - 1n, reason: 'closed' }]);
   const got = await Promise.all(parts.map((b) => threaded.encode(b))); // all in flight at once
   const want = [];
   for (const b of parts) want.push(await local.encode(b));

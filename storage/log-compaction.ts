@@ -37,6 +37,12 @@ interface Run {
   level: number;
 }
 
+/** A range to make one run of `level`: in place of the last `replaces` runs, or of `writebacks` writebacks since the mark. */
+interface Step extends Run {
+  replaces: number;
+  writebacks: number;
+}
+
 export class LogCompactor {
   readonly #defrag: Defrag;
   /** Runs at the end of the compacted part, oldest first; older ones are final. */
@@ -76,55 +82,36 @@ export class LogCompactor {
 
   async #compact(): Promise<void> {
     while (!this.#closed && !this.error) {
-      const next = this.#next();
-      if (!next) return;
-      if (next.rewrite) {
+      const step = this.#next();
+      if (!step) return;
+      const { start, end, level } = step;
+      const rewrite = end - start <= CAP;
+      if (rewrite) {
         try {
-          await this.#defrag(next.start, next.end - next.start, CAP);
+          await this.#defrag(start, end - start, CAP);
         } catch (err) {
           this.error = err as Error;
           return;
         }
         this.done.defrags++;
-        this.done.bytes += next.end - next.start;
+        this.done.bytes += end - start;
       }
-      next.apply();
+      if (step.writebacks > 0) {
+        this.#mark = end;
+        this.#writebacks -= step.writebacks; // more may have happened during the defrag
+      }
+      if (rewrite) this.#runs.splice(this.#runs.length - step.replaces, step.replaces, { start, end, level });
+      else this.#runs.length = 0; // too large to rewrite: final, later runs never merge across it
     }
   }
 
-  /** The next step: a new level-0 run, a merge of FANOUT runs, or none. */
-  #next(): { start: number; end: number; rewrite: boolean; apply: () => void } | null {
-    const runs = this.#runs;
-    const tail = runs.slice(-FANOUT);
+  /** The next step: a merge of the last FANOUT runs (all of one level), a new level-0 run, or none. */
+  #next(): Step | null {
+    const tail = this.#runs.slice(-FANOUT);
     if (tail.length === FANOUT && tail.every((r) => r.level === tail[0].level)) {
-      const start = tail[0].start;
-      const end = tail.at(-1)!.end;
-      const rewrite = end - start <= CAP;
-      return {
-        start,
-        end,
-        rewrite,
-        apply: () => {
-          if (rewrite) runs.splice(-FANOUT, FANOUT, { start, end, level: tail[0].level + 1 });
-          else runs.length = 0; // too large to rewrite: final, later runs never merge across it
-        },
-      };
+      return { start: tail[0].start, end: tail.at(-1)!.end, level: tail[0].level + 1, replaces: FANOUT, writebacks: 0 };
     }
     if (this.#writebacks < FANOUT) return null;
-    const start = this.#mark;
-    const end = this.#end;
-    const writebacks = this.#writebacks;
-    const rewrite = end - start <= CAP;
-    return {
-      start,
-      end,
-      rewrite,
-      apply: () => {
-        this.#mark = end;
-        this.#writebacks -= writebacks;
-        if (rewrite) runs.push({ start, end, level: 0 });
-        else runs.length = 0;
-      },
-    };
+    return { start: this.#mark, end: this.#end, level: 0, replaces: 0, writebacks: this.#writebacks };
   }
 }

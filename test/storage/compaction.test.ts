@@ -60,6 +60,22 @@ test('policy: FANOUT writebacks make a level-0 run, FANOUT runs of a level merge
   for (let i = 0; i < FANOUT; i++) big.compactor.wrote((e += 4096));
   await settle();
   t.deepEqual(big.calls, [[e - FANOUT * 4096, e]], 'the next small run starts after the large range');
+
+  // Level-0 runs each under CAP whose merge would be over it: the runs are rewritten, their
+  // merge is not, and later runs never merge across them.
+  const wide = recording(0);
+  let x = 0;
+  for (let i = 0; i < FANOUT * FANOUT; i++) {
+    wide.compactor.wrote((x += CAP / FANOUT ** 2 + 1)); // a level-0 run is just over CAP / FANOUT
+    await settle();
+  }
+  t.is(wide.calls.length, FANOUT, `FANOUT level-0 runs of ${x / FANOUT} bytes, not their merge`);
+  for (let i = 0; i < FANOUT * FANOUT; i++) {
+    wide.compactor.wrote((x += 100));
+    await settle();
+  }
+  t.is(wide.calls.length, 2 * FANOUT + 1, 'FANOUT small level-0 runs, then one merge of them only');
+  t.deepEqual(wide.calls.at(-1), [x - FANOUT * FANOUT * 100, x]);
 });
 
 test('policy: a failed defrag stops compaction and is reported; close waits for the one in flight', async (t) => {

@@ -74,14 +74,14 @@ export class EventBuilder {
     switch (fact.kind) {
       case 'flow.start': {
         const live = this.#start(fact);
-        const event = this.#flowEvent(fact, 'flow.start', FLOW_TYPES['flow.start'], live);
+        const event = this.#flowEvent(fact, live);
         event.event.start = live.startText;
         return event;
       }
       case 'flow.update':
       case 'flow.end': {
         const flow = this.#known(fact);
-        const event = this.#flowEvent(fact, fact.kind, FLOW_TYPES[fact.kind], flow);
+        const event = this.#flowEvent(fact, flow);
         // OVS's duration is authoritative; the start we saw is when the controller heard of it.
         const durationNs = Math.max(0, Math.round(fact.durationSeconds * 1e9));
         event.event.duration = durationNs;
@@ -202,9 +202,9 @@ export class EventBuilder {
     };
   }
 
-  #flowEvent(fact: FlowFact & { flowId: bigint }, action: EventAction, type: readonly string[], flow: FlowState): EcsEvent {
+  #flowEvent(fact: Extract<FlowFact, { flowId: bigint }>, flow: FlowState): EcsEvent {
     const { tuple: t, firstPacket } = flow;
-    const event = this.#base(fact.time, fact.datapathId, action, 'event', type);
+    const event = this.#base(fact.time, fact.datapathId, fact.kind, 'event', FLOW_TYPES[fact.kind]);
     event.observer = { ingress: { interface: { id: String(t.inPort) } } };
     const shown = this.#shown(flow, this.#privacy.keyId);
     event.source = endpoint(shown.srcIp, shown.srcMac, t.srcPort);

@@ -4,7 +4,9 @@
 // worker writes each event's text as UTF-8 into a ring both threads share, and the message
 // only says where; the calling thread decodes that range into one string (where it has to be
 // a string: the event log takes text) and then marks the bytes free. A batch that finds no
-// room (the calling thread behind by a whole ring) is sent in the message as before.
+// room is sent in the message as before: room for 3 bytes a UTF-16 unit is asked, in one
+// piece (a batch that would cross the ring's end starts again at 0), so that happens when the
+// calling thread is far behind, or for a batch longer than a third of the ring.
 
 /** What both threads hold: the ring's bytes and how far the calling thread has read. */
 export interface SharedTextRing {

@@ -2,17 +2,19 @@
 // spawning `btrfs subvolume snapshot -r` costs more than the snapshot itself on a busy
 // machine (measured here: p50 ~9 ms spawned against ~1.6 ms for the ioctl). So one small
 // Perl process (perl-base is part of every Debian system) lives beside the writer and issues
-// BTRFS_IOC_SNAP_CREATE_V2 with BTRFS_SUBVOL_RDONLY (BTRFS_IOC_SNAP_DESTROY for retention,
-// BTRFS_IOC_DEFRAG_RANGE for the log's compaction) on request, one line each, one at a time.
-// It exits when its stdin closes, so it never outlives the writer.
+// BTRFS_IOC_SNAP_CREATE_V2 with BTRFS_SUBVOL_RDONLY (BTRFS_IOC_SNAP_DESTROY and
+// BTRFS_IOC_SYNC for retention, BTRFS_IOC_DEFRAG_RANGE for the log's compaction) on request,
+// one line each, one at a time. It exits when its stdin closes, so it never outlives the writer.
 import { spawn, type ChildProcess } from 'node:child_process';
 
-// Requests are `snap\t<source>\t<dir>\t<name>`, `del\t<dir>\t<name>` and
-// `defrag\t<file>\t<start>\t<length>\t<extent threshold>`.
+// Requests are `snap\t<source>\t<dir>\t<name>`, `del\t<dir>\t<name>`, `sync\t<dir>` and
+// `defrag\t<file>\t<start>\t<length>\t<extent threshold>`; each gets one answer line, `ok` or
+// `err …`, in order (so a field must hold no tab or newline: see #request).
 // snap: struct btrfs_ioctl_vol_args_v2 { s64 fd; u64 transid, flags, unused[4]; char
 // name[4040] } (4096 bytes), BTRFS_IOC_SNAP_CREATE_V2 = _IOW(0x94, 23, …) = 0x50009417,
 // flags 2 = read-only. del: struct btrfs_ioctl_vol_args { s64 fd; char name[4088] },
 // BTRFS_IOC_SNAP_DESTROY = _IOW(0x94, 15, …) = 0x5000940f, on the parent directory.
+// sync: BTRFS_IOC_SYNC = _IO(0x94, 8) = 0x9408, no argument, on a directory of the filesystem.
 // defrag: struct btrfs_ioctl_defrag_range_args { u64 start, len, flags; u32 extent_thresh,
 // compress_type, unused[4] } (48 bytes), BTRFS_IOC_DEFRAG_RANGE = _IOW(0x94, 16, …) =
 // 0x40309410, on the file; flags 2 = BTRFS_DEFRAG_RANGE_START_IO (start writing the

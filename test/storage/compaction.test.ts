@@ -2,7 +2,8 @@
 // the merge policy on its own, then on real btrfs: the live log ends up in few extents, its
 // bytes are exactly those of a log written without compaction, no snapshot's file changes
 // (content or extents), and verify passes. Retention: it syncs the filesystem now and then,
-// which wakes the cleaner that drops deleted snapshots (otherwise up to 30 s later).
+// which wakes the cleaner that drops deleted snapshots (otherwise up to 30 s later). The
+// helper that issues these ioctls refuses a field that would split its request line.
 import test from 'ava';
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
@@ -100,6 +101,23 @@ test('policy: a failed defrag stops compaction and is reported; close waits for 
   release();
   await closing;
   t.deepEqual(started, [0], 'and starts no other');
+});
+
+test('the helper refuses a field with a tab or newline (the line would get two answers, and every later request another\'s) and goes on answering in order', async (t) => {
+  const dir = await btrfs.initialised(t);
+  if (!dir) return;
+  const helper = new SnapshotHelper();
+  t.teardown(() => helper.close());
+  const refused = { message: /tabs or newlines/ };
+  for (const bad of [`${dir}\nsync\t${dir}`, `${dir}\t${dir}`]) {
+    await t.throwsAsync(helper.sync(bad), refused);
+    await t.throwsAsync(helper.defrag(join(bad, 'events.jsonl'), 0, 1, CAP), refused);
+    await t.throwsAsync(helper.snapshot(dir, bad, 'x'), refused);
+    await t.throwsAsync(helper.remove(bad, 'x'), refused);
+  }
+  await helper.sync(dir);
+  await t.throwsAsync(helper.sync(join(dir, 'missing')), { message: /missing/ });
+  await helper.defrag(join(dir, 'events.jsonl'), 0, 1, CAP);
 });
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');

@@ -43,9 +43,10 @@ function measure(items: number, fn: () => void, ms = 1500): number {
   return (n / (cpuMs() - start)) * 1000;
 }
 
+const selected = new Set((process.env.GB_BENCH_PIPELINE ?? 'parts,latency,run').split(','));
+for (const part of selected) if (!['parts', 'latency', 'run'].includes(part)) throw new Error(`GB_BENCH_PIPELINE names parts, latency or run (comma-separated), got ${part}`);
 const facts = generateTraffic({ seed: 1, flows: 20_000 });
 const key = new Uint8Array(32).fill(5);
-const selected = new Set((process.env.GB_BENCH_PIPELINE ?? 'parts,latency,run').split(','));
 
 /** Facts per CPU-second through a pipeline's process(), after one warm-up pass (pseudonym cache, flow table). */
 async function processRate(options: Parameters<typeof createPipeline>[0]): Promise<number> {

@@ -2,6 +2,7 @@
 // argument arrays (paths never pass through a shell).
 import { execFile } from 'node:child_process';
 import { statfsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** The inode number of every subvolume's root directory on btrfs. */
@@ -17,33 +18,35 @@ export function isSubvolume(path: string): boolean {
 
 // Plain execFile rather than execa: a snapshot sits on the block-cut path, and the lighter
 // spawn saves a couple of milliseconds per cut here.
-function btrfs(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('btrfs', args, (err, stdout, stderr) => {
-      if (err) reject(new Error(`btrfs ${args.join(' ')} failed: ${(stderr || stdout || err.message).trim()}`));
-      else resolve();
+// Paths are made absolute first, so a relative one that starts with "-" is never read as an option.
+function btrfs(args: string[], paths: string[]): Promise<void> {
+  const argv = [...args, ...paths.map((p) => resolve(p))];
+  return new Promise((done, reject) => {
+    execFile('btrfs', argv, (err, stdout, stderr) => {
+      if (err) reject(new Error(`btrfs ${argv.join(' ')} failed: ${(stderr || stdout || err.message).trim()}`));
+      else done();
     });
   });
 }
 
 export function createSubvolume(path: string): Promise<void> {
-  return btrfs(['subvolume', 'create', path]);
+  return btrfs(['subvolume', 'create'], [path]);
 }
 
 export function snapshotReadOnly(source: string, target: string): Promise<void> {
-  return btrfs(['subvolume', 'snapshot', '-r', source, target]);
+  return btrfs(['subvolume', 'snapshot', '-r'], [source, target]);
 }
 
 /** Merges the extents of `file` in [start, start + length) smaller than `threshold` bytes. */
 export function defragRange(file: string, start: number, length: number, threshold: number): Promise<void> {
-  return btrfs(['filesystem', 'defragment', '-s', String(start), '-l', String(length), '-t', String(threshold), file]);
+  return btrfs(['filesystem', 'defragment', '-s', String(start), '-l', String(length), '-t', String(threshold)], [file]);
 }
 
 /** Commits the filesystem holding `path` (BTRFS_IOC_SYNC), which also wakes its cleaner. */
 export function syncFilesystem(path: string): Promise<void> {
-  return btrfs(['filesystem', 'sync', path]);
+  return btrfs(['filesystem', 'sync'], [path]);
 }
 
 export function deleteSubvolume(path: string): Promise<void> {
-  return btrfs(['subvolume', 'delete', path]);
+  return btrfs(['subvolume', 'delete'], [path]);
 }

@@ -48,8 +48,13 @@ export interface OpenOptions {
   /** The vectorizer model id recorded in block headers (null until there is a model). */
   model?: string | null;
   blocks?: BlockOptions;
-  /** Receives errors of timer-driven work (cuts, fsyncs, retention) that no caller awaits. */
+  /** Receives errors of timer-driven work no caller awaits that fail the log (cuts, fsyncs). */
   onError?: (err: Error) => void;
+  /**
+   * Receives failures of background work the log goes on without: retention's snapshot
+   * deletions and syncs, and the compaction of the log (which stops after its first failure).
+   */
+  onWarning?: (err: Error) => void;
 }
 
 /** How long the last block cut took, in ms (see cutBlock). */
@@ -153,7 +158,13 @@ export class EventLog {
     this.#frontier = state.frontier;
     this.#lastHeader = state.lastHeader;
     this.#reader = new LogReader(fd, this.#index, () => this.#written);
-    this.#compactor = backend.defragLog && opts.blocks?.compactLog !== false ? new LogCompactor(backend.defragLog, state.size) : null;
+    const defrag = backend.defragLog;
+    this.#compactor = defrag && opts.blocks?.compactLog !== false
+      ? new LogCompactor((start, length, threshold) => defrag(start, length, threshold).catch((err: Error) => {
+          opts.onWarning?.(new Error(`log compaction stopped: ${err.message}`));
+          throw err;
+        }), state.size)
+      : null;
     const everyMs = opts.blocks?.everyMs ?? 0;
     if (everyMs > 0) {
       this.#cutTimer = setInterval(() => {
@@ -509,7 +520,7 @@ export class EventLog {
     this.#retention = this.#retention.then(async () => {
       const all = this.#backend.list();
       for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);
-    }).catch((err) => this.#opts.onError?.(err));
+    }).catch((err) => this.#opts.onWarning?.(err));
   }
 
   #fail(err: Error, waiters: Waiter[]): void {

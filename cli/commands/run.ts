@@ -116,6 +116,8 @@ export const runCommand: CommandModule<object, Args> = {
       model: pipeline.modelId, // block headers name the model the vectors come from
       blocks: { everyMs: args['block-every'] * 1000, everyEvents: args['block-events'], keepSnapshots: args['keep-snapshots'], compactLog: args['compact-log'] },
       onError: (err) => fail(err), // a timer-driven cut or fsync failed (the log is then failed too)
+      // Retention and compaction failing leave the log whole: reported, and run goes on.
+      onWarning: (err) => log.warn({ err: err.message }, 'event log background work failed; logging and forwarding go on'),
     });
     // The vector index follows the log off the forwarding path. A Qdrant server that is down
     // is connected to later; an index that cannot open at all (another process holds the

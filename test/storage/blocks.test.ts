@@ -141,6 +141,31 @@ test('cuts happen every N events and on a timer; retention keeps the last K snap
   await timed.close();
 });
 
+test('a snapshot retention cannot delete is a warning: cuts, appends and verify go on, and onError hears nothing', async (t) => {
+  const dir = await btrfs.initialised(t);
+  if (!dir) return;
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const log = await openEventLog({ dir, blocks: { keepSnapshots: 1 }, onWarning: (e) => warnings.push(e.message), onError: (e) => errors.push(e.message) });
+  await log.append(flowEvents(20));
+  await log.cutBlock();
+  // Append-only: new snapshots can be made in .snapshots, none removed (EPERM).
+  const snapshots = join(dir, '.snapshots');
+  await execa('chattr', ['+a', snapshots]);
+  t.teardown(() => execa('chattr', ['-a', snapshots], { reject: false }));
+  for (let i = 1; i <= 3; i++) {
+    await log.append(flowEvents(20, 20 * i));
+    t.truthy(await log.cutBlock());
+  }
+  for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((ok) => setTimeout(ok, 20));
+  await log.close();
+  t.true(warnings.length > 0);
+  t.regex(warnings[0]!, /block-0-/);
+  t.deepEqual(errors, []);
+  t.is(readdirSync(snapshots).length, 4);
+  t.true((await verify(dir)).ok);
+});
+
 test('an interrupted cut (orphan snapshot, half-written header) is repaired at the next start', async (t) => {
   const dir = await btrfs.initialised(t);
   if (!dir) return;

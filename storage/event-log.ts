@@ -3,7 +3,7 @@
 // is in flight, everything appended meanwhile waits and goes out in the next single write
 // (group commit). Block cuts run in the same queue as writes, so a cut always falls
 // between two batches.
-import { closeSync, fdatasync, mkdirSync, openSync, write } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { KeyObject } from 'node:crypto';
 import { eventJson, LineBuffer } from './line.ts';
@@ -20,6 +20,8 @@ import { defaultKeyPath } from './init.ts';
 import { LogCompactor } from './log-compaction.ts';
 
 const writeAsync = promisify(write);
+/** Batches up to this many bytes may be written from the writer's thread (see #quiet). */
+const SMALL_WRITE = 64 << 10;
 const fdatasyncAsync = promisify(fdatasync);
 
 export type Durability = 'batch' | 'fsync';
@@ -133,6 +135,8 @@ export class EventLog {
   #syncing: Promise<number> | null = null;
   #cutTimer: NodeJS.Timeout | null = null;
   #retention: Promise<void> = Promise.resolve();
+  /** Retention is deleting snapshots (or syncing the filesystem). */
+  #retaining = false;
   #compactor: LogCompactor | null;
   #failed: Error | null = null;
   #closed = false;
@@ -393,8 +397,12 @@ export class EventLog {
     const buf = this.#pending.take();
     this.#waiters = [];
     try {
-      for (let off = 0; off < buf.length; ) {
-        off += (await writeAsync(this.#fd, buf, off, buf.length - off, null)).bytesWritten;
+      if (this.#quiet() && buf.length <= SMALL_WRITE) {
+        for (let off = 0; off < buf.length; ) off += writeSync(this.#fd, buf, off, buf.length - off, null);
+      } else {
+        for (let off = 0; off < buf.length; ) {
+          off += (await writeAsync(this.#fd, buf, off, buf.length - off, null)).bytesWritten;
+        }
       }
       this.#written += buf.length;
       this.#writtenSeq = waiters[waiters.length - 1].lastSeq;
@@ -406,6 +414,18 @@ export class EventLog {
       throw err;
     }
     for (const w of waiters) w.resolve({ firstSeq: w.firstSeq, lastSeq: w.lastSeq });
+  }
+
+  /**
+   * Nothing of ours is working on the log's file or filesystem: no fdatasync, cut, retention
+   * or compaction in flight, so a small write(2) only copies into the page cache. Such a batch
+   * is written from this thread: a hop to libuv's pool and back costs more than the copy
+   * (`run --no-pipeline-thread`, one packet-in outstanding: p50 212–230 → 125–136 µs, p99
+   * 876–989 → 461–497 µs). With any of them in flight the write may wait on the inode or on a
+   * transaction commit, so it goes to the pool, where it holds up only the log's queue.
+   */
+  #quiet(): boolean {
+    return this.#syncing === null && this.#cutsPending === 0 && !this.#retaining && !this.#compactor?.busy;
   }
 
   /** The end of a cut: batch writes made while it was pending get their timer fsync again. */
@@ -519,7 +539,12 @@ export class EventLog {
     if (keep === Infinity || this.#backend.kind === 'directory') return;
     this.#retention = this.#retention.then(async () => {
       const all = this.#backend.list();
-      for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);
+      this.#retaining = true;
+      try {
+        for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);
+      } finally {
+        this.#retaining = false;
+      }
     }).catch((err) => this.#opts.onWarning?.(err));
   }
 

@@ -74,6 +74,11 @@ export class LogCompactor {
     this.#busy = this.#compact().finally(() => (this.#busy = null));
   }
 
+  /** A defrag is in flight (it holds the log's inode while it rewrites a range). */
+  get busy(): boolean {
+    return this.#busy !== null;
+  }
+
   /** Waits for a defrag in flight; starts no more. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -5,7 +5,7 @@
 // keyOf turns them into the FlowKey, addresses as text.
 import type { FlowKey } from '../pipeline/facts.ts';
 import { ipv6ToText } from '../openflow/index.ts';
-import { ipv4Text, macText } from './address-text.ts';
+import { ipv4Text, macText } from '../pipeline/index.ts';
 
 export interface FrameKey {
   /** Flow-entry key; fields missing were not in the frame. */

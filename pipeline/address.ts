@@ -11,31 +11,47 @@ export function formatIPv4(b: Uint8Array, at = 0): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
-// A frame's addresses are mostly hosts seen before: their texts are remembered by value, so
-// parsing a frame makes no new strings for them (a MAC's text is built from 11 pieces) and the
-// pseudonym cache finds them without hashing a new string. Bounded: cleared when full.
-const TEXTS_LIMIT = 1 << 16;
-const macTexts = new Map<number, string>();
-const ipv4Texts = new Map<number, string>();
+// MAC and IPv4 texts, remembered: traffic comes from few hosts, so parsing a frame (the
+// pipeline's parseFrame, the controller's flow key) would otherwise build the same strings
+// again and again (a MAC's text is 11 pieces), and the maps keyed by them (pseudonyms, flow
+// and MAC tables) would hash new strings. A small direct-mapped cache per kind and thread: a
+// hit returns the string made before, a miss makes it with formatMac / formatIPv4 and takes
+// the slot. Bounded: SLOTS strings a kind.
+const SLOTS = 8192;
+// MACs as two 24-bit halves; -1 marks an empty slot (no half is negative).
+const macHigh = new Int32Array(SLOTS).fill(-1);
+const macLow = new Int32Array(SLOTS);
+const macTexts: string[] = new Array<string>(SLOTS).fill('');
+const ipv4Values = new Int32Array(SLOTS);
+// '' marks an empty slot: no address's text is empty.
+const ipv4Texts: string[] = new Array<string>(SLOTS).fill('');
 
-function remembered(texts: Map<number, string>, value: number, format: (b: Uint8Array, at: number) => string, b: Uint8Array, at: number): string {
-  let text = texts.get(value);
-  if (text === undefined) {
-    if (texts.size >= TEXTS_LIMIT) texts.clear();
-    texts.set(value, (text = format(b, at)));
-  }
-  return text;
+function slot(x: number, y: number): number {
+  return Math.imul(x ^ Math.imul(y, 0x9e3779b1), 0x85ebca6b) >>> 19;
 }
 
 /** formatMac's text, remembered by value. */
 export function macText(b: Uint8Array, at = 0): string {
-  const value = (((b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!) * 0x1000000) + ((b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!);
-  return remembered(macTexts, value, formatMac, b, at);
+  const high = (b[at]! << 16) | (b[at + 1]! << 8) | b[at + 2]!;
+  const low = (b[at + 3]! << 16) | (b[at + 4]! << 8) | b[at + 5]!;
+  const s = slot(high, low);
+  if (macHigh[s] === high && macLow[s] === low) return macTexts[s]!;
+  const text = formatMac(b, at);
+  macHigh[s] = high;
+  macLow[s] = low;
+  macTexts[s] = text;
+  return text;
 }
 
 /** formatIPv4's text, remembered by value. */
 export function ipv4Text(b: Uint8Array, at = 0): string {
-  return remembered(ipv4Texts, ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0, formatIPv4, b, at);
+  const value = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+  const s = slot(value, 0x5bd1e995);
+  if (ipv4Values[s] === value && ipv4Texts[s] !== '') return ipv4Texts[s]!;
+  const text = formatIPv4(b, at);
+  ipv4Values[s] = value;
+  ipv4Texts[s] = text;
+  return text;
 }
 
 /** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as "::". */
@@ -121,13 +137,14 @@ export function parseIP(text: string): Uint8Array | null {
   return text.includes(':') ? parseIPv6(text) : parseIPv4(text);
 }
 
+const IP_BYTES_LIMIT = 1 << 16;
 const ipBytesOf = new Map<string, Uint8Array | null>();
 
 /** parseIP's bytes, remembered by text (bounded; cleared when full). Shared: never write to them. */
 export function ipBytes(text: string): Uint8Array | null {
   let bytes = ipBytesOf.get(text);
   if (bytes === undefined) {
-    if (ipBytesOf.size >= TEXTS_LIMIT) ipBytesOf.clear();
+    if (ipBytesOf.size >= IP_BYTES_LIMIT) ipBytesOf.clear();
     ipBytesOf.set(text, (bytes = parseIP(text)));
   }
   return bytes;

@@ -11,6 +11,7 @@ export type { PrivacyMode } from './privacy.ts';
 export { PRIVACY_MODES, Pseudonymizer } from './privacy.ts';
 export { readKeyFile, decodeKey, keyId } from './key-file.ts';
 export { FEATURE_NAMES, FEATURE_COUNT } from './features.ts';
+export { ipv4Text, macText } from './address.ts';
 export type { BatchLimits } from './vectorizer.ts';
 export type { TrainOptions } from './train.ts';
 export { trainSiteModel } from './train.ts';

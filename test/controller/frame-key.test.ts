@@ -1,7 +1,7 @@
 import test from 'ava';
 import { frameKey } from '../../controller/frame-key.ts';
 import { ipv4ToText, ipv6ToText, macToText } from '../../openflow/index.ts';
-import { ipv4Text, macText } from '../../controller/address-text.ts';
+import { ipv4Text, macText } from '../../pipeline/index.ts';
 import { seededRandom } from '../../pipeline/traffic-generator.ts';
 import { cookieHigh, cookieOf, flowHash, flowIdOf, hashOfCookieWords, isOurFlowCookie } from '../../controller/flow-id.ts';
 import { keyToMatch, matchToKey } from '../../controller/match.ts';

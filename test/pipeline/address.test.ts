@@ -1,14 +1,14 @@
 // The remembered address texts frame parsing uses are formatMac's and formatIPv4's, for new
-// and repeated addresses alike, before and after the bounded cache is cleared.
+// and repeated addresses alike, also when cache slots are taken over by other addresses.
 import test from 'ava';
 import { formatIPv4, formatMac, ipBytes, ipv4Text, macText, parseIP } from '../../pipeline/address.ts';
 
-test('macText and ipv4Text give formatMac and formatIPv4, at any offset, across cache clears', (t) => {
+test('macText and ipv4Text give formatMac and formatIPv4, at any offset, across evictions', (t) => {
   let seed = 7;
   const byte = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
   const b = new Uint8Array(9);
   let differ = 0;
-  for (let i = 0; i < 150_000; i++) { // > 65,536 distinct values: the caches are cleared and refilled
+  for (let i = 0; i < 150_000; i++) { // far more distinct values than slots: evictions and reuse
     for (let j = 0; j < b.length; j++) b[j] = i % 3 === 0 ? byte() & 3 : byte(); // many repeats, many new
     const at = i % 4;
     if (macText(b, at) !== formatMac(b, at) || ipv4Text(b, at) !== formatIPv4(b, at)) differ++;

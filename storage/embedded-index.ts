@@ -140,14 +140,15 @@ export class EmbeddedIndex implements VectorIndex {
    * Queued behind earlier adds and saves, so records reach the file in seq order and a saved
    * watermark never covers records not yet written. The file I/O runs on libuv's threads:
    * `run` feeds the index from the controller's thread, which a write or fdatasync stuck
-   * behind a busy disk must not stall.
+   * behind a busy disk must not stall. An add made before close() is written (close waits
+   * for the queue); one made after it is refused at once.
    */
   add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('the vector index is closed'));
     return this.#enqueue(() => this.#add(entries, upTo));
   }
 
   async #add(entries: readonly IndexEntry[], upTo: number): Promise<void> {
-    if (this.#closed) throw new Error('the vector index is closed');
     if (this.#failed) throw new Error(`saving the index watermark failed: ${this.#failed.message}`);
     checkAdd(this, entries, upTo);
     const d = this.dimension;

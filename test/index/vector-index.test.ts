@@ -86,8 +86,9 @@ test('embedded: adds made without waiting for each other land in order, and clos
   // One that breaks the order (seq 0 again) fails alone; the adds around it stand.
   const bad = index.add([{ seq: 0, vector: new Float32Array([1, 0]) }], 200);
   adds.push(index.add([{ seq: 100, vector: new Float32Array([1, 50]) }], 100));
+  await index.close(); // without awaiting the adds: they were made before it, so they stand
   await t.throwsAsync(bad);
-  await index.close(); // without awaiting the adds
+  await t.throwsAsync(index.add([{ seq: 101, vector: new Float32Array([1, 0]) }], 101), { message: /closed/ });
   t.is(statSync(join(dir, 'vectors.bin')).size, 51 * 16);
   await Promise.all(adds);
   const reopened = openEmbeddedIndex({ dir, model: 'm', dimension: 2 });

@@ -51,7 +51,7 @@ function headerProblem(h: BlockHeader, i: number, prev: BlockHeader | null, key:
   return null;
 }
 
-/** What is wrong with a line that checkedLineHash refused, in words. */
+/** What is wrong with a line that LineCheck refused, in words (a line it refused that this finds no fault in is a bug: thrown). */
 function lineFault(buf: Buffer, s: number, e: number, seq: number, prev: string): string {
   const f = frameLine(buf, s, e);
   if (!f) return 'the line is not a log line (framing broken)';

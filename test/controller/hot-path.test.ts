@@ -9,6 +9,7 @@ import { decodeMessage, encodeMessage, OFP_NO_BUFFER, type FlowMod, type OfpMess
 import { applyDecision, decidePacketIn, emptyState, DEFAULT_POLICY, flowIdOf } from '../../controller/index.ts';
 import { errorFor } from '../../controller/wire.ts';
 import { frameKey } from '../../controller/frame-key.ts';
+import { flowHash } from '../../controller/flow-id.ts';
 import { ipv4, tcp } from './frames.ts';
 import type { FlowFact } from '../../pipeline/facts.ts';
 
@@ -80,6 +81,25 @@ test('one read of packet-ins and flow-removeds: the flow-mods, packet-outs and f
     [start(1000), start(1001), start(1002), end(1000, 5n, 'idle-timeout'), end(1001, null, 'delete')],
   );
   t.deepEqual(JSON.stringify(facts.map((f) => 'key' in f && f.key)), JSON.stringify([1000, 1001, 1002, 1000, 1001].map((p) => key(flow(p)))), 'key fields in the same order');
+
+  // The removed entries are forgotten: 1000's next packet installs it again, 1002's (still
+  // installed) is only forwarded. A hot path that kept a removed entry would answer 1000
+  // with a PACKET_OUT alone, and its flow would never get an entry (or facts) again.
+  for (const sport of [1000, 1001]) state.flows.delete(flowHash(key(flow(sport))));
+  const again = [flow(1000), flow(1002)];
+  const next: OfpMessage[] = [];
+  for (const f of again) {
+    const d = decidePacketIn(state, DEFAULT_POLICY, { inPort: A.port, bufferId: OFP_NO_BUFFER, data: f });
+    applyDecision(state, d);
+    next.push(...d.messages);
+  }
+  const mark = sw.received.length;
+  sw.sendRaw(Buffer.concat(again.map((f) => packetIn(A.port, f))));
+  await until(() => ctl.facts.filter((f) => f.kind === 'flow.start').length === 4, 3_000, 'the flow started again');
+  await until(() => sw.received.length - mark >= next.length, 3_000, 'the answers after the removals');
+  const after = sw.received.slice(mark).filter((m): m is FlowMod | PacketOut => m.type === 'FLOW_MOD' || m.type === 'PACKET_OUT');
+  t.deepEqual(after.map(bytes), next.map(bytes));
+  t.deepEqual(after.map((m) => m.type), ['FLOW_MOD', 'PACKET_OUT', 'PACKET_OUT']);
 });
 
 test('a FLOW_REMOVED for an entry the session never installed is still reported, its key read from the match', async (t) => {

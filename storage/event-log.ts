@@ -134,9 +134,8 @@ export class EventLog {
   #syncTimer: NodeJS.Timeout | null = null;
   #syncing: Promise<number> | null = null;
   #cutTimer: NodeJS.Timeout | null = null;
-  #retention: Promise<void> = Promise.resolve();
-  /** Retention is deleting snapshots (or syncing the filesystem). */
-  #retaining = false;
+  /** Retention's deletions (and filesystem syncs) in flight or queued; null when none are. */
+  #retention: Promise<void> | null = null;
   #compactor: LogCompactor | null;
   #failed: Error | null = null;
   #closed = false;
@@ -425,7 +424,7 @@ export class EventLog {
    * transaction commit, so it goes to the pool, where it holds up only the log's queue.
    */
   #quiet(): boolean {
-    return this.#syncing === null && this.#cutsPending === 0 && !this.#retaining && !this.#compactor?.busy;
+    return this.#syncing === null && this.#cutsPending === 0 && this.#retention === null && !this.#compactor?.busy;
   }
 
   /** The end of a cut: batch writes made while it was pending get their timer fsync again. */
@@ -537,15 +536,16 @@ export class EventLog {
   #retain(): void {
     const keep = Math.max(1, this.#opts.blocks?.keepSnapshots ?? Infinity); // the newest one always stays
     if (keep === Infinity || this.#backend.kind === 'directory') return;
-    this.#retention = this.#retention.then(async () => {
-      const all = this.#backend.list();
-      this.#retaining = true;
-      try {
+    const run: Promise<void> = (this.#retention ?? Promise.resolve())
+      .then(async () => {
+        const all = this.#backend.list();
         for (const s of all.slice(0, Math.max(0, all.length - keep))) await this.#backend.remove(s);
-      } finally {
-        this.#retaining = false;
-      }
-    }).catch((err) => this.#opts.onWarning?.(err));
+      })
+      .catch((err) => this.#opts.onWarning?.(err))
+      .finally(() => {
+        if (this.#retention === run) this.#retention = null;
+      });
+    this.#retention = run;
   }
 
   #fail(err: Error, waiters: Waiter[]): void {

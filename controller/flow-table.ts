@@ -53,14 +53,26 @@ export class FlowTable implements Iterable<[number, FlowKey]> {
   }
 
   set(hash: number, key: FlowKey): this {
-    const found = this.find(hash);
-    if (found >= 0) {
-      this.keyObjects[found] = key;
-      return this;
-    }
-    if ((this.used + 1) * 2 > this.hashes.length) this.rebuild();
+    // One probe both looks for `hash` and finds the slot a new entry takes: the first
+    // deleted mark on the way, or the empty slot that ends it.
     let i = this.home(hash);
-    while (this.hashes[i]! >= 0) i = (i + 1) & this.mask;
+    let free = -1;
+    for (;;) {
+      const h = this.hashes[i]!;
+      if (h === hash) {
+        this.keyObjects[i] = key;
+        return this;
+      }
+      if (h === EMPTY) break;
+      if (h === DELETED && free < 0) free = i;
+      i = (i + 1) & this.mask;
+    }
+    if (free >= 0) i = free;
+    else if ((this.used + 1) * 2 > this.hashes.length) {
+      this.rebuild();
+      i = this.home(hash);
+      while (this.hashes[i] !== EMPTY) i = (i + 1) & this.mask;
+    }
     if (this.hashes[i] === EMPTY) this.used++;
     this.hashes[i] = hash;
     this.keyObjects[i] = key;

@@ -9,7 +9,7 @@
 import type { FlowKey } from '../pipeline/facts.ts';
 import type { BufferWriter } from '../openflow/index.ts';
 import {
-  ACTION_TYPE_CODE, FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, INSTRUCTION_TYPE_CODE, MESSAGE_TYPE_CODE, OFP_NO_BUFFER, OFP_VERSION, OFPG_ANY, OFPP, OFPVID_PRESENT,
+  ACTION_TYPE_CODE, FLOW_MOD_COMMAND, FLOW_MOD_FLAGS, INSTRUCTION_TYPE_CODE, MESSAGE_TYPE_CODE, OFP_NO_BUFFER, OFPMT_OXM, OFP_VERSION, OFPG_ANY, OFPP, OFPVID_PRESENT,
   oxmHeader,
 } from '../openflow/index.ts';
 import type { PolicyConfig, SwitchState } from './policy.ts';
@@ -25,7 +25,6 @@ export interface Xids {
 
 const OFPT_PACKET_OUT = MESSAGE_TYPE_CODE.PACKET_OUT;
 const OFPT_FLOW_MOD = MESSAGE_TYPE_CODE.FLOW_MOD;
-const OFPMT_OXM = 1;
 const OFPIT_APPLY_ACTIONS = INSTRUCTION_TYPE_CODE.APPLY_ACTIONS;
 const OFPAT_OUTPUT = ACTION_TYPE_CODE.OUTPUT;
 const OUTPUT_LEN = 16;

@@ -6,7 +6,7 @@ export { viewPacketIn, viewFlowRemoved, u64At, emptyPacketInView, emptyFlowRemov
 export { macToText, ipv4ToText, ipv6ToText } from './addresses.ts';
 export { messageToJson, messageFromJson } from './json.ts';
 export { helloVersions, versionBitmap } from './hello.ts';
-export { OXM_BASIC_NAMES, oxmBasicName, oxmHeader } from './oxm.ts';
+export { OXM_BASIC_NAMES, OFPMT_OXM, oxmBasicName, oxmHeader } from './oxm.ts';
 export * from './constants.ts';
 export { ERROR_TYPES, OFPET_EXPERIMENTER, errorName, errorCodes, type ErrorTypeName, type ErrorCodeName } from './errors.ts';
 export type * from './types.ts';

@@ -7,7 +7,8 @@ import type { Match, OxmBasicName, OxmField, OxmValue } from './types.ts';
 
 export const OFPXMC_OPENFLOW_BASIC = 0x8000;
 export const OFPXMC_EXPERIMENTER = 0xffff;
-const OFPMT_OXM = 1;
+/** ofp_match's type: the only one OpenFlow 1.3 has. */
+export const OFPMT_OXM = 1;
 
 type Kind = 'u8' | 'u16' | 'u24' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6';
 const SIZE: Record<Kind, number> = { u8: 1, u16: 2, u24: 3, u32: 4, u64: 8, mac: 6, ipv4: 4, ipv6: 16 };
@@ -173,11 +174,13 @@ export function scanMatch(b: Uint8Array, off: number, end: number): number {
   return padded;
 }
 
-/** The value of the first in_port field of a match `scanMatch` accepted; -1 when it has none. */
+const IN_PORT = FIELD_NUMBER.get('in_port')!;
+
+/** The value of the first in_port field (masked or not) of a match `scanMatch` accepted; -1 when it has none. */
 export function matchInPort(b: Uint8Array, off: number): number {
   const stop = off + ((b[off + 2]! << 8) | b[off + 3]!);
   for (let p = off + 4; p < stop; p += 4 + b[p + 3]!) {
-    if (b[p] === 0x80 && b[p + 1] === 0x00 && b[p + 2]! >>> 1 === 0) {
+    if (((b[p]! << 8) | b[p + 1]!) === OFPXMC_OPENFLOW_BASIC && b[p + 2]! >>> 1 === IN_PORT) {
       return ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
     }
   }

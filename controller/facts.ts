@@ -5,7 +5,7 @@ import type { Port } from '../openflow/index.ts';
 const ALL_ONES = 0xffffffffffffffffn;
 
 /** OVS reports counters it does not keep as all-ones: those are unknown, not huge. */
-export function counters(packets: bigint, bytes: bigint): FlowCounters {
+function counters(packets: bigint, bytes: bigint): FlowCounters {
   return { packets: packets === ALL_ONES ? null : packets, bytes: bytes === ALL_ONES ? null : bytes };
 }
 
@@ -41,13 +41,23 @@ export function flowStart(time: number, datapathId: bigint, flowId: FlowId, key:
   return { kind: 'flow.start', time, datapathId, flowId, key, frame, frameLength };
 }
 
+/** A live flow's counters, from a flow-stats entry of ours. */
+export function flowUpdate(time: number, datapathId: bigint, flowId: FlowId, key: FlowKey, packets: bigint, bytes: bigint, durationSec: number, durationNsec: number): FlowFact {
+  return { kind: 'flow.update', time, datapathId, flowId, key, counters: counters(packets, bytes), durationSeconds: seconds(durationSec, durationNsec) };
+}
+
 /** A flow's end, from what the switch's FLOW_REMOVED said about our entry. */
 export function flowEnd(
   time: number, datapathId: bigint, flowId: FlowId, key: FlowKey, packets: bigint, bytes: bigint,
   durationSec: number, durationNsec: number, reason: number, idleTimeout: number, hardTimeout: number,
 ): FlowFact {
   return {
-    kind: 'flow.end', time, datapathId, flowId, key, counters: counters(packets, bytes), durationSeconds: durationSec + durationNsec / 1e9,
+    kind: 'flow.end', time, datapathId, flowId, key, counters: counters(packets, bytes), durationSeconds: seconds(durationSec, durationNsec),
     reason: endReason(reason), idleTimeout, hardTimeout,
   };
+}
+
+/** An entry's age as the switch gives it (duration_sec, duration_nsec), in seconds. */
+function seconds(sec: number, nsec: number): number {
+  return sec + nsec / 1e9;
 }

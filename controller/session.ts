@@ -12,7 +12,7 @@ import {
 import { applyDecision, applyPortGone, decidePacketIn, decidePortGone, emptyState, tableMiss, type PolicyConfig } from './policy.ts';
 import { COOKIE_MASK, COOKIE_TAG, cookieOf, hashOfCookie, hashOfCookieWords, isOurFlowCookie } from './flow-id.ts';
 import { matchToKey } from './match.ts';
-import { counters, dpidText, flowEnd, flowStart, portInfo } from './facts.ts';
+import { dpidText, flowEnd, flowStart, flowUpdate, portInfo } from './facts.ts';
 import { FastForward } from './fast-forward.ts';
 import { Requests, multipartBodies } from './requests.ts';
 import { Wire, errorFor } from './wire.ts';
@@ -150,7 +150,7 @@ export class Session {
       const key = this.state.flows.get(hash) ?? matchToKey(s.match);
       if (!key) continue;
       this.state.flows.set(hash, key);
-      facts.push({ kind: 'flow.update', time: now, datapathId: this.datapathId!, flowId: s.cookie, key, counters: counters(s.packet_count, s.byte_count), durationSeconds: s.duration_sec + s.duration_nsec / 1e9 });
+      facts.push(flowUpdate(now, this.datapathId!, s.cookie, key, s.packet_count, s.byte_count, s.duration_sec, s.duration_nsec));
     }
     this.deliver(facts, NOTHING);
   }

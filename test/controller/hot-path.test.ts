@@ -1,7 +1,7 @@
 // The session's hot path over a real socket: many packet-ins and flow-removeds in one write
 // give the messages and facts the policy promises (the same the general path gives), and a
 // malformed PACKET_IN or FLOW_REMOVED still gets the decoder's OFPT_ERROR and closes only
-// its own session.
+// its own session; a master demoted to slave answers none, though it knows the hosts.
 import test from 'ava';
 import { FakeSwitch } from './fake-switch.ts';
 import { startController, until } from './harness.ts';
@@ -147,4 +147,16 @@ test('a malformed PACKET_IN or FLOW_REMOVED gets the decoder\'s OFPT_ERROR and c
     await other.waitFor((m) => m.type === 'ECHO_REPLY' && m.xid === 9);
     t.deepEqual([...ctl.controller.datapaths.keys()], [0x70n]);
   }
+});
+
+test('a master demoted to slave answers no packet-in, also for hosts it learned while master', async (t) => {
+  const { ctl, sw } = await upWithHosts(t, 0x53n);
+  await ctl.controller.setRole('slave', 1n);
+  const before = sw.received.length;
+  // A new flow between learned hosts (FastForward would install it), then an echo in the same
+  // read: the echo's reply comes after anything the packet-in earned.
+  sw.sendRaw(Buffer.concat([packetIn(A.port, flow(7000)), encodeMessage({ type: 'ECHO_REQUEST', xid: 0x5151, data: new Uint8Array(0) })]));
+  await sw.waitFor((m) => m.type === 'ECHO_REPLY' && m.xid === 0x5151);
+  t.false(sw.received.slice(before).some((m) => m.type === 'FLOW_MOD' || m.type === 'PACKET_OUT'), 'a slave changes nothing on the switch');
+  t.false(ctl.facts.some((f) => f.kind === 'flow.start'), 'and starts no flow');
 });

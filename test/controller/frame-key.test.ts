@@ -57,6 +57,9 @@ test('flow hashes are pinned: cookies written before a restart or an upgrade are
     const hash = Math.floor(r() * 2 ** 53);
     if (cookieOf(hash) !== ((0x47n << 56n) | BigInt(hash))) return t.fail(`cookie of ${hash}`);
     if (hashOfCookieWords(cookieHigh(hash), hash >>> 0) !== hash) return t.fail(`hash of the cookie of ${hash}`);
+    // Another controller's tag, or bits between our tag and the hash: not a cookie of ours.
+    const other = (cookieHigh(hash) ^ (1 << (21 + (i % 11)))) >>> 0;
+    if (hashOfCookieWords(other, hash >>> 0) !== -1) return t.fail(`${other.toString(16)} taken for one of our cookies`);
   }
 });
 
